@@ -1,0 +1,10 @@
+DROP TABLE idempotency_keys;
+DROP TABLE notifications;
+DROP TABLE outbox;
+DROP TABLE audit_log;
+DROP TABLE refresh_tokens;
+DROP TABLE invitations;
+DROP TABLE user_tokens;
+DROP TABLE users;
+DROP TABLE sites;
+DROP TABLE organizations;

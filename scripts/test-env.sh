@@ -1,0 +1,8 @@
+# Sourced by scripts/test: a Python virtualenv with aiosmtpd, the real SMTP server the email tests
+# talk to. Created once under target/; exports WUFEI_TEST_PYTHON.
+venv="${WUFEI_TEST_VENV:-target/test-venv}"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import aiosmtpd" 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd>=1.4,<2"
+fi
+export WUFEI_TEST_PYTHON="$PWD/$venv/bin/python"

@@ -1,0 +1,179 @@
+//! Settings read from the environment (DESIGN §13); every one has a default for the embedded setup.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database_url: SecretString,
+    pub bind: String,
+    pub data_dir: PathBuf,
+    pub public_url: String,
+    pub jwt_secret: SecretString,
+    pub smtp_url: Option<SecretString>,
+    pub mail_from: String,
+    pub log_json: bool,
+    /// Lifetime of access tokens in seconds (≤ 15 minutes, DESIGN §11).
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_days: i64,
+    /// Seconds a pool checkout may wait before the request answers 503.
+    pub db_timeout_secs: u64,
+    pub db_pool_size: u32,
+    pub outbox: OutboxSettings,
+    pub login_throttle: LoginThrottle,
+}
+
+#[derive(Clone, Debug)]
+pub struct OutboxSettings {
+    pub poll_ms: u64,
+    pub max_attempts: i32,
+    pub lease_secs: i64,
+    /// First retry delay; doubled per attempt, with jitter.
+    pub backoff_base_secs: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct LoginThrottle {
+    pub max_failures: u64,
+    pub window_secs: u64,
+}
+
+/// The SQL backend a database URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("sqlite://") || url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            bail!(
+                "WUFEI_DATABASE_URL must start with sqlite:// or postgres:// (got scheme {:?})",
+                url.split(':').next().unwrap_or_default()
+            )
+        }
+    }
+}
+
+impl Settings {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup` (the environment, or a map in tests). Creates the data
+    /// directory and, when no JWT secret is configured, generates one there once and reuses it.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        fn parse<T: std::str::FromStr>(
+            name: &str,
+            value: Option<String>,
+            default: T,
+        ) -> anyhow::Result<T>
+        where
+            T::Err: std::fmt::Display,
+        {
+            match value {
+                None => Ok(default),
+                Some(v) => v
+                    .parse()
+                    .map_err(|e| anyhow::anyhow!("{name}: cannot parse {v:?}: {e}")),
+            }
+        }
+        let parse_var = |name: &str, default| parse(name, var(name), default);
+        let parse_u64 = |name: &str, default| parse::<u64>(name, var(name), default);
+        let data_dir = PathBuf::from(var("WUFEI_DATA_DIR").unwrap_or_else(|| "data".into()));
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("creating data dir {}", data_dir.display()))?;
+        let database_url = var("WUFEI_DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}/wufei.db", data_dir.display()));
+        Backend::of_url(&database_url)?;
+        let bind = var("WUFEI_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let public_url = var("WUFEI_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_string();
+        let jwt_secret = match var("WUFEI_JWT_SECRET") {
+            Some(s) => SecretString::from(s),
+            None => load_or_create_key(&data_dir.join("jwt.key"))?,
+        };
+        if jwt_secret.expose_secret().len() < 32 {
+            bail!("WUFEI_JWT_SECRET must be at least 32 bytes (256 bits)");
+        }
+        let access_token_ttl_secs: i64 = parse_var("WUFEI_ACCESS_TOKEN_TTL_SECS", 900)?;
+        if !(30..=900).contains(&access_token_ttl_secs) {
+            bail!("WUFEI_ACCESS_TOKEN_TTL_SECS must be between 30 and 900");
+        }
+        Ok(Self {
+            database_url: SecretString::from(database_url),
+            bind,
+            data_dir,
+            public_url,
+            jwt_secret,
+            smtp_url: var("WUFEI_SMTP_URL").map(SecretString::from),
+            mail_from: var("WUFEI_MAIL_FROM")
+                .unwrap_or_else(|| "Wufei Exchange <no-reply@wufei.local>".into()),
+            log_json: var("WUFEI_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
+            access_token_ttl_secs,
+            refresh_token_ttl_days: parse_var("WUFEI_REFRESH_TOKEN_TTL_DAYS", 30)?,
+            db_timeout_secs: parse_u64("WUFEI_DB_TIMEOUT_SECS", 3)?,
+            db_pool_size: parse("WUFEI_DB_POOL_SIZE", var("WUFEI_DB_POOL_SIZE"), 10)?,
+            outbox: OutboxSettings {
+                poll_ms: parse_u64("WUFEI_OUTBOX_POLL_MS", 1000)?,
+                max_attempts: parse(
+                    "WUFEI_OUTBOX_MAX_ATTEMPTS",
+                    var("WUFEI_OUTBOX_MAX_ATTEMPTS"),
+                    8,
+                )?,
+                lease_secs: parse_var("WUFEI_OUTBOX_LEASE_SECS", 60)?,
+                backoff_base_secs: parse_var("WUFEI_OUTBOX_BACKOFF_SECS", 5)?,
+            },
+            login_throttle: LoginThrottle {
+                max_failures: parse_u64("WUFEI_LOGIN_MAX_FAILURES", 10)?,
+                window_secs: parse_u64("WUFEI_LOGIN_WINDOW_SECS", 900)?,
+            },
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        // Validated in from_env.
+        Backend::of_url(self.database_url.expose_secret()).unwrap_or(Backend::Sqlite)
+    }
+}
+
+/// A 512-bit random key kept in the data directory, readable by the owner only.
+fn load_or_create_key(path: &Path) -> anyhow::Result<SecretString> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        return Ok(SecretString::from(existing.trim().to_string()));
+    }
+    let mut bytes = [0u8; 64];
+    rand::rng().fill_bytes(&mut bytes);
+    let key = base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes);
+    write_private(path, &key).with_context(|| format!("writing {}", path.display()))?;
+    Ok(SecretString::from(key))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(content.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    std::fs::write(path, content)
+}

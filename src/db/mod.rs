@@ -1,0 +1,216 @@
+//! Database access: the one connection type for SQLite and PostgreSQL, the pool, migrations and
+//! transactions. The only module that knows which backend it talks to.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ConnectionManager, CustomizeConnection, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use secrecy::ExposeSecret;
+
+use crate::config::{Backend, Settings};
+use crate::error::ApiError;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+pub type Pool = r2d2::Pool<ConnectionManager<DbConnection>>;
+pub type Conn = PooledConnection<ConnectionManager<DbConnection>>;
+
+/// Per-connection SQLite settings (DESIGN §12). WAL is persistent, set on every connection anyway
+/// because it is cheap and keeps a freshly created file right.
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConnection, r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        if let DbConnection::Sqlite(c) = conn {
+            c.batch_execute(
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// Turns `sqlite://path` into the path diesel expects; PostgreSQL URLs pass unchanged.
+pub fn connection_string(url: &str) -> anyhow::Result<String> {
+    Ok(match Backend::of_url(url)? {
+        Backend::Sqlite => {
+            let path = url
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:");
+            if let Some(parent) = std::path::Path::new(path).parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))?;
+            }
+            path.to_string()
+        }
+        Backend::Postgres => url.to_string(),
+    })
+}
+
+/// Shared handle to the pool; cloning is cheap.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Builds the pool without connecting: the service starts even when the database is down and
+    /// answers 503 until it returns.
+    pub fn connect(settings: &Settings) -> anyhow::Result<Self> {
+        let backend = settings.backend();
+        let manager = ConnectionManager::<DbConnection>::new(connection_string(
+            settings.database_url.expose_secret(),
+        )?);
+        let size = match backend {
+            // One writer at a time anyway; a few readers share WAL snapshots.
+            Backend::Sqlite => settings.db_pool_size.min(8),
+            Backend::Postgres => settings.db_pool_size,
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(size)
+            .min_idle(Some(0))
+            .connection_timeout(Duration::from_secs(settings.db_timeout_secs))
+            .connection_customizer(Box::new(SqlitePragmas))
+            .build_unchecked(manager);
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool_state(&self) -> r2d2::State {
+        self.pool.state()
+    }
+
+    /// Checks out a connection on the calling (blocking) thread. A pool that cannot hand one out in
+    /// time means the database is unreachable: 503.
+    pub fn get(&self) -> Result<Conn, ApiError> {
+        self.pool.get().map_err(ApiError::unavailable)
+    }
+
+    /// Runs `f` with a connection on the blocking pool, off the async workers.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        let span = tracing::Span::current();
+        actix_web::rt::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut conn = db.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// Runs `f` inside one write transaction on the blocking pool.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| write_tx(conn, f)).await
+    }
+
+    /// Applies pending migrations for this backend.
+    pub fn migrate(&self) -> anyhow::Result<()> {
+        let mut conn = self.pool.get().context("connecting to the database")?;
+        run_migrations(&mut conn)
+    }
+}
+
+pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
+    let applied = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
+    for m in applied {
+        tracing::info!(migration = %m, "applied migration");
+    }
+    Ok(())
+}
+
+/// One write transaction. On SQLite it begins IMMEDIATE so the write lock is taken up front: a
+/// deferred read-then-write transaction fails with "database is locked" under concurrent writers
+/// instead of waiting its turn. Nested transactions are not used inside `f`.
+pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Postgresql(_) => conn.transaction(f),
+        DbConnection::Sqlite(_) => {
+            conn.batch_execute("BEGIN IMMEDIATE")?;
+            let mut guard = RollbackGuard(Some(conn));
+            let result = f(guard.conn());
+            let conn = guard.0.take().expect("guard holds the connection");
+            match result {
+                Ok(value) => {
+                    if let Err(e) = conn.batch_execute("COMMIT") {
+                        let _ = conn.batch_execute("ROLLBACK");
+                        return Err(e.into());
+                    }
+                    Ok(value)
+                }
+                Err(e) => {
+                    conn.batch_execute("ROLLBACK")?;
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+/// Rolls back if `f` panics, so a pooled connection never goes back with an open transaction.
+struct RollbackGuard<'a>(Option<&'a mut DbConnection>);
+
+impl RollbackGuard<'_> {
+    fn conn(&mut self) -> &mut DbConnection {
+        self.0.as_deref_mut().expect("guard holds the connection")
+    }
+}
+
+impl Drop for RollbackGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            let _ = conn.batch_execute("ROLLBACK");
+        }
+    }
+}
+
+/// Now, as the naive UTC timestamp both backends store (microseconds, as PostgreSQL keeps them).
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::SubsecRound;
+    chrono::Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// True when a diesel error is a unique-constraint violation (a duplicate key).
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

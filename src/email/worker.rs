@@ -1,0 +1,271 @@
+//! Delivers the outbox. Any number of server instances may run this worker: a message is claimed
+//! with a lease (a conditional update of `claimed_until`), so it is sent once in normal operation,
+//! and a worker that dies mid-send only delays it until the lease runs out.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use rand::Rng;
+use secrecy::ExposeSecret;
+
+use crate::config::{OutboxSettings, Settings};
+use crate::db::schema::outbox;
+use crate::db::{Db, now};
+use crate::error::ApiError;
+
+/// SMTP when configured, otherwise `.eml` files under `<data dir>/mail`.
+#[derive(Clone)]
+pub enum Mailer {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(AsyncFileTransport<Tokio1Executor>),
+}
+
+impl Mailer {
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        Ok(match &settings.smtp_url {
+            Some(url) => Self::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
+                    .context("WUFEI_SMTP_URL is not a valid SMTP URL")?
+                    .timeout(Some(Duration::from_secs(15)))
+                    .build(),
+            ),
+            None => {
+                let dir = settings.data_dir.join("mail");
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+                Self::Files(AsyncFileTransport::new(dir))
+            }
+        })
+    }
+
+    async fn send(&self, message: Message) -> Result<(), String> {
+        match self {
+            Self::Smtp(t) => t.send(message).await.map(drop).map_err(|e| e.to_string()),
+            Self::Files(t) => t.send(message).await.map(drop).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+#[derive(Queryable, Debug)]
+struct Pending {
+    id: String,
+    recipient: String,
+    subject: String,
+    body_text: String,
+    body_html: String,
+    attempts: i32,
+}
+
+pub struct Worker {
+    db: Db,
+    mailer: Mailer,
+    from: Mailbox,
+    settings: OutboxSettings,
+    instance: String,
+}
+
+impl Worker {
+    pub fn new(db: Db, settings: &Settings) -> anyhow::Result<Self> {
+        Ok(Self {
+            db,
+            mailer: Mailer::from_settings(settings)?,
+            from: settings
+                .mail_from
+                .parse()
+                .context("WUFEI_MAIL_FROM is not a valid mailbox")?,
+            settings: settings.outbox.clone(),
+            instance: uuid::Uuid::now_v7().to_string(),
+        })
+    }
+
+    /// Runs until the process ends. Errors (database down, SMTP down) are logged and retried.
+    pub async fn run(self) {
+        loop {
+            let delivered = match self.tick().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e.detail, cause = ?e.cause, "outbox round failed");
+                    0
+                }
+            };
+            if delivered == 0 {
+                tokio::time::sleep(Duration::from_millis(self.settings.poll_ms)).await;
+            }
+        }
+    }
+
+    /// Claims and sends what is due; returns how many messages were handled.
+    pub async fn tick(&self) -> Result<usize, ApiError> {
+        let instance = self.instance.clone();
+        let lease = self.settings.lease_secs;
+        let batch = self
+            .db
+            .run(move |conn| claim(conn, &instance, lease))
+            .await?;
+        let count = batch.len();
+        for message in batch {
+            let outcome = self.deliver(&message).await;
+            self.record(message, outcome).await?;
+        }
+        Ok(count)
+    }
+
+    async fn deliver(&self, m: &Pending) -> Result<(), Delivery> {
+        let to: Mailbox = m
+            .recipient
+            .parse()
+            .map_err(|e| Delivery::Permanent(format!("bad recipient: {e}")))?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(&m.subject)
+            .multipart(MultiPart::alternative_plain_html(
+                m.body_text.clone(),
+                m.body_html.clone(),
+            ))
+            .map_err(|e| Delivery::Permanent(e.to_string()))?;
+        self.mailer.send(message).await.map_err(Delivery::Retry)
+    }
+
+    async fn record(&self, m: Pending, outcome: Result<(), Delivery>) -> Result<(), ApiError> {
+        let instance = self.instance.clone();
+        let settings = self.settings.clone();
+        self.db
+            .run(move |conn| {
+                let attempts = m.attempts + 1;
+                let mine = outbox::table
+                    .filter(outbox::id.eq(&m.id))
+                    .filter(outbox::claimed_by.eq(&instance));
+                let at = now();
+                match outcome {
+                    Ok(()) => {
+                        diesel::update(mine)
+                            .set((
+                                outbox::status.eq("sent"),
+                                outbox::attempts.eq(attempts),
+                                outbox::sent_at.eq(at),
+                                outbox::claimed_until.eq(None::<NaiveDateTime>),
+                            ))
+                            .execute(conn)?;
+                    }
+                    Err(failure) => {
+                        let (permanent, error) = match failure {
+                            Delivery::Permanent(e) => (true, e),
+                            Delivery::Retry(e) => (false, e),
+                        };
+                        let dead = permanent || attempts >= settings.max_attempts;
+                        tracing::warn!(id = %m.id, attempts, dead, error = %error, "email not delivered");
+                        diesel::update(mine)
+                            .set((
+                                outbox::status.eq(if dead { "dead" } else { "pending" }),
+                                outbox::attempts.eq(attempts),
+                                outbox::last_error.eq(error),
+                                outbox::next_attempt_at.eq(at + backoff(&settings, attempts)),
+                                outbox::claimed_until.eq(None::<NaiveDateTime>),
+                            ))
+                            .execute(conn)?;
+                    }
+                }
+                Ok(())
+            })
+            .await
+    }
+}
+
+enum Delivery {
+    Retry(String),
+    Permanent(String),
+}
+
+/// Exponential backoff with jitter: base × 2^(attempts−1), plus up to half of that again, capped
+/// at one hour so a long SMTP outage is retried at least hourly.
+fn backoff(settings: &OutboxSettings, attempts: i32) -> chrono::Duration {
+    let exp = settings
+        .backoff_base_secs
+        .max(1)
+        .saturating_mul(1_i64 << (attempts - 1).clamp(0, 20))
+        .min(3600);
+    let jitter_ms = rand::rng().random_range(0..=exp * 500);
+    chrono::Duration::seconds(exp) + chrono::Duration::milliseconds(jitter_ms)
+}
+
+/// Claims up to 20 due messages for this instance. Each claim is one conditional update, so two
+/// workers racing for a message cannot both win it.
+fn claim(
+    conn: &mut crate::db::DbConnection,
+    instance: &str,
+    lease_secs: i64,
+) -> Result<Vec<Pending>, ApiError> {
+    let at = now();
+    let free = outbox::claimed_until
+        .is_null()
+        .or(outbox::claimed_until.lt(at));
+    let due: Vec<String> = outbox::table
+        .filter(outbox::status.eq("pending"))
+        .filter(outbox::next_attempt_at.le(at))
+        .filter(free)
+        .order(outbox::next_attempt_at.asc())
+        .select(outbox::id)
+        .limit(20)
+        .load(conn)?;
+    let mut claimed = Vec::with_capacity(due.len());
+    for id in due {
+        let won = diesel::update(
+            outbox::table
+                .filter(outbox::id.eq(&id))
+                .filter(outbox::status.eq("pending"))
+                .filter(
+                    outbox::claimed_until
+                        .is_null()
+                        .or(outbox::claimed_until.lt(at)),
+                ),
+        )
+        .set((
+            outbox::claimed_until.eq(at + chrono::Duration::seconds(lease_secs)),
+            outbox::claimed_by.eq(instance),
+        ))
+        .execute(conn)?;
+        if won == 1 {
+            claimed.push(
+                outbox::table
+                    .filter(outbox::id.eq(&id))
+                    .select((
+                        outbox::id,
+                        outbox::recipient,
+                        outbox::subject,
+                        outbox::body_text,
+                        outbox::body_html,
+                        outbox::attempts,
+                    ))
+                    .first(conn)?,
+            );
+        }
+    }
+    Ok(claimed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_bounded_jitter_and_a_cap() {
+        let s = OutboxSettings {
+            poll_ms: 100,
+            max_attempts: 8,
+            lease_secs: 60,
+            backoff_base_secs: 5,
+        };
+        for (attempts, base) in [(1, 5), (2, 10), (3, 20), (4, 40), (20, 3600)] {
+            let d = backoff(&s, attempts).num_milliseconds();
+            assert!(
+                d >= base * 1000 && d <= base * 1500,
+                "attempt {attempts}: {d}"
+            );
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! /admin: admins grant and revoke the staff role.
+
+use actix_web::{get, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::error::{ApiResult, Problem};
+use crate::http::extractors::AuthUser;
+use crate::service::admin::{self, PlatformRoleRequest, UserSummary};
+use crate::startup::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserLookup {
+    /// Exact email address (case-insensitive).
+    #[param(max_length = 254)]
+    pub email: String,
+}
+
+/// Finds a user by email (admins).
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(UserLookup),
+    responses(
+        (status = 200, body = UserSummary),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/users")]
+pub async fn find_user(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    query: web::Query<UserLookup>,
+) -> ApiResult<web::Json<UserSummary>> {
+    Ok(web::Json(
+        admin::find_user(&state.db, user, query.into_inner().email).await?,
+    ))
+}
+
+/// Grants (`staff`) or revokes (`null`) a user's platform role (admins).
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    request_body = PlatformRoleRequest,
+    responses(
+        (status = 200, body = UserSummary),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/admin/users/{id}/platform-role")]
+pub async fn set_platform_role(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    path: web::Path<String>,
+    body: web::Json<PlatformRoleRequest>,
+) -> ApiResult<web::Json<UserSummary>> {
+    Ok(web::Json(
+        admin::set_platform_role(&state.db, user, path.into_inner(), body.into_inner()).await?,
+    ))
+}

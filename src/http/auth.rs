@@ -1,0 +1,303 @@
+//! /auth and /me: registration, email verification, sessions and passwords.
+
+use std::time::Duration;
+
+use actix_extensible_rate_limit::HeaderCompatibleOutput;
+use actix_extensible_rate_limit::backend::{Backend, SimpleInput};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::extractors::AuthUser;
+use crate::service::accounts::{self, Accepted, Me, RegisterRequest};
+use crate::service::sessions::TokenPair;
+use crate::startup::AppState;
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[validate(length(min = 1, max = 254))]
+    #[schema(min_length = 1, max_length = 254)]
+    pub email: String,
+    #[validate(length(min = 1, max = 1024))]
+    #[schema(min_length = 1, max_length = 1024)]
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotRequest {
+    #[validate(length(min = 1, max = 254))]
+    #[schema(min_length = 1, max_length = 254)]
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub token: String,
+    #[schema(min_length = 12, max_length = 128)]
+    pub new_password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    #[validate(length(min = 1, max = 1024))]
+    #[schema(min_length = 1, max_length = 1024)]
+    pub current_password: String,
+    #[schema(min_length = 12, max_length = 128)]
+    pub new_password: String,
+}
+
+/// Registers a user with a new organization, or into an existing one by invitation. Answers the
+/// same for a new and a known email; the verification link arrives by email.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 202, body = Accepted),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "USCC already registered", body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    body: web::Json<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
+    let accepted = accounts::register(
+        &state.db,
+        state.settings.public_url.clone(),
+        body.into_inner(),
+    )
+    .await?;
+    Ok(HttpResponse::Accepted().json(accepted))
+}
+
+/// Confirms an email address with the single-use token from the verification link.
+#[utoipa::path(
+    tag = "auth",
+    request_body = TokenRequest,
+    responses(
+        (status = 200, body = crate::http::ops::Health),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/verify-email")]
+pub async fn verify_email(
+    state: web::Data<AppState>,
+    body: web::Json<TokenRequest>,
+) -> ApiResult<HttpResponse> {
+    body.validate()?;
+    accounts::verify_email(&state.db, body.into_inner().token).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ok"})))
+}
+
+/// Signs in. Failed attempts are throttled per account and per client address.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenPair),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Email not verified yet", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> ApiResult<web::Json<TokenPair>> {
+    body.validate()?;
+    let LoginRequest { email, password } = body.into_inner();
+    let ip = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let keys = [
+        format!("login:ip:{ip}"),
+        format!("login:account:{}", email.trim().to_lowercase()),
+    ];
+    let limit = &state.settings.login_throttle;
+    let mut counted = Vec::with_capacity(keys.len());
+    for key in keys {
+        let input = SimpleInput {
+            interval: Duration::from_secs(limit.window_secs),
+            max_requests: limit.max_failures,
+            key,
+        };
+        let Ok((decision, output, token)) = state.throttle.request(input).await;
+        if decision.is_denied() {
+            return Err(ApiError::too_many_requests(output.seconds_until_reset()));
+        }
+        counted.push(token);
+    }
+    let pair = accounts::login(&state.db, &state.keys, email, password).await?;
+    // Only failures count against the limits.
+    for token in counted {
+        let Ok(()) = state.throttle.rollback(token).await;
+    }
+    Ok(web::Json(pair))
+}
+
+/// Trades a refresh token for a new pair; the old one is spent. Reusing a spent token revokes
+/// every token of its family.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, body = TokenPair),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> ApiResult<web::Json<TokenPair>> {
+    body.validate()?;
+    Ok(web::Json(
+        accounts::refresh(&state.db, &state.keys, body.into_inner().refresh_token).await?,
+    ))
+}
+
+/// Ends the session the refresh token belongs to.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
+    body.validate()?;
+    accounts::logout(&state.db, body.into_inner().refresh_token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Sends a reset link (valid 30 minutes) if the address has an account; answers the same either way.
+#[utoipa::path(
+    tag = "auth",
+    request_body = ForgotRequest,
+    responses(
+        (status = 202, body = Accepted),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/password/forgot")]
+pub async fn forgot_password(
+    state: web::Data<AppState>,
+    body: web::Json<ForgotRequest>,
+) -> ApiResult<HttpResponse> {
+    body.validate()?;
+    let accepted = accounts::forgot_password(
+        &state.db,
+        state.settings.public_url.clone(),
+        body.into_inner().email,
+    )
+    .await?;
+    Ok(HttpResponse::Accepted().json(accepted))
+}
+
+/// Sets a new password with a reset token; signs the user out everywhere.
+#[utoipa::path(
+    tag = "auth",
+    request_body = ResetRequest,
+    responses(
+        (status = 204, description = "Password changed"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/password/reset")]
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    body: web::Json<ResetRequest>,
+) -> ApiResult<HttpResponse> {
+    body.validate()?;
+    let ResetRequest {
+        token,
+        new_password,
+    } = body.into_inner();
+    accounts::reset_password(&state.db, token, new_password).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Changes the caller's password; signs them out everywhere.
+#[utoipa::path(
+    tag = "auth",
+    request_body = ChangePasswordRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Password changed"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/password/change")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    body: web::Json<ChangePasswordRequest>,
+) -> ApiResult<HttpResponse> {
+    body.validate()?;
+    let ChangePasswordRequest {
+        current_password,
+        new_password,
+    } = body.into_inner();
+    accounts::change_password(&state.db, &user, current_password, new_password).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller, their organization and role.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Me),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me")]
+pub async fn me(state: web::Data<AppState>, AuthUser(user): AuthUser) -> ApiResult<web::Json<Me>> {
+    Ok(web::Json(accounts::me(&state.db, user).await?))
+}

@@ -1,0 +1,111 @@
+//! HTTP layer: routes, request and response types, extractors. No SQL here.
+
+pub mod admin;
+pub mod auth;
+pub mod extractors;
+pub mod metrics;
+pub mod moderation;
+pub mod notifications;
+pub mod ops;
+pub mod organizations;
+pub mod pagination;
+pub mod problems;
+
+use actix_web::App;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::error::{FieldError, Problem};
+
+/// Every route of the service, for the app and for the OpenAPI document alike.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(ops::live)
+        .service(ops::ready)
+        .service(ops::metrics)
+        .service(utoipa_actix_web::scope("/api/v1").configure(api_v1));
+}
+
+fn api_v1(cfg: &mut ServiceConfig) {
+    cfg.service(auth::register)
+        .service(auth::verify_email)
+        .service(auth::login)
+        .service(auth::refresh)
+        .service(auth::logout)
+        .service(auth::forgot_password)
+        .service(auth::reset_password)
+        .service(auth::change_password)
+        .service(auth::me)
+        .service(organizations::get_organization)
+        .service(organizations::update_organization)
+        .service(organizations::list_sites)
+        .service(organizations::add_site)
+        .service(organizations::update_site)
+        .service(organizations::invite)
+        .service(organizations::submit_verification)
+        .service(moderation::organizations_queue)
+        .service(moderation::decide_organization)
+        .service(admin::find_user)
+        .service(admin::set_platform_role)
+        .service(notifications::list)
+        .service(notifications::mark_read);
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Wufei (无废) industrial solid-waste exchange",
+        description = "REST API of the Wufei exchange: producers list bulk industrial solid waste, \
+                       receivers bid and are matched, alliance staff moderate. Errors are RFC 9457 \
+                       problem+json with a stable `code`.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "operations", description = "Health and metrics"),
+        (name = "auth", description = "Registration, sessions and passwords"),
+        (name = "organizations", description = "Organizations, sites and invitations"),
+        (name = "moderation", description = "Alliance staff queues and decisions"),
+        (name = "admin", description = "Staff management"),
+        (name = "notifications", description = "In-app notifications"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI 3.1 document generated from the handlers; `api-spec/openapi.json` must equal it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, spec) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    spec
+}
+
+/// The document as committed: pretty JSON with a trailing newline.
+pub fn openapi_json() -> String {
+    let mut json = openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    json.push('\n');
+    json
+}

@@ -1,0 +1,62 @@
+//! /moderation: the staff queue of organizations and decisions on them.
+
+use actix_web::{get, post, web};
+
+use crate::error::{ApiResult, Problem};
+use crate::http::extractors::AuthUser;
+use crate::http::pagination::{Page, PageQuery};
+use crate::service::moderation::{self, OrganizationDecisionRequest};
+use crate::service::organizations::Organization;
+use crate::startup::AppState;
+
+/// Organizations waiting for verification, oldest first (staff).
+#[utoipa::path(
+    tag = "moderation",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, body = Page<Organization>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/moderation/organizations")]
+pub async fn organizations_queue(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    query: web::Query<PageQuery>,
+) -> ApiResult<web::Json<Page<Organization>>> {
+    let limit = query.limit()?;
+    let items = moderation::organizations_queue(&state.db, user, query.cursor()?, limit).await?;
+    Ok(web::Json(Page::new(items, limit, |o| o.id.clone())))
+}
+
+/// Verifies, rejects, suspends or reinstates an organization, with a reason (staff).
+#[utoipa::path(
+    tag = "moderation",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Organization id")),
+    request_body = OrganizationDecisionRequest,
+    responses(
+        (status = 200, body = Organization),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/moderation/organizations/{id}/decision")]
+pub async fn decide_organization(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    path: web::Path<String>,
+    body: web::Json<OrganizationDecisionRequest>,
+) -> ApiResult<web::Json<Organization>> {
+    Ok(web::Json(
+        moderation::decide_organization(&state.db, user, path.into_inner(), body.into_inner())
+            .await?,
+    ))
+}

@@ -1,0 +1,73 @@
+//! /notifications: the caller's in-app notifications.
+
+use actix_web::{get, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::error::{ApiResult, Problem};
+use crate::http::extractors::AuthUser;
+use crate::http::pagination::{Page, PageQuery};
+use crate::service::notifications::{self, NotificationView};
+use crate::startup::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NotificationFilter {
+    /// Only unread notifications.
+    #[serde(default)]
+    pub unread: bool,
+}
+
+/// The caller's notifications, newest first.
+#[utoipa::path(
+    tag = "notifications",
+    security(("bearer" = [])),
+    params(PageQuery, NotificationFilter),
+    responses(
+        (status = 200, body = Page<NotificationView>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/notifications")]
+pub async fn list(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    page: web::Query<PageQuery>,
+    filter: web::Query<NotificationFilter>,
+) -> ApiResult<web::Json<Page<NotificationView>>> {
+    let limit = page.limit()?;
+    let cursor = page.cursor()?;
+    let unread = filter.unread;
+    let items = state
+        .db
+        .run(move |conn| notifications::list(conn, &user.id, unread, cursor.as_deref(), limit))
+        .await?;
+    Ok(web::Json(Page::new(items, limit, |n| n.id.clone())))
+}
+
+/// Marks one of the caller's notifications read.
+#[utoipa::path(
+    tag = "notifications",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Notification id")),
+    responses(
+        (status = 200, body = NotificationView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/notifications/{id}/read")]
+pub async fn mark_read(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    path: web::Path<String>,
+) -> ApiResult<web::Json<NotificationView>> {
+    let id = path.into_inner();
+    Ok(web::Json(
+        state
+            .db
+            .run(move |conn| notifications::mark_read(conn, &user.id, &id))
+            .await?,
+    ))
+}

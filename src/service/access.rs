@@ -1,0 +1,148 @@
+//! Who the caller is and what they may touch. Objects of another organization answer 404, so
+//! their existence is not revealed; missing rights on a visible object answer 403.
+
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::schema::{organizations, users};
+use crate::domain::organization::{Language, OrgRole, PlatformRole, VerificationStatus};
+use crate::error::ApiError;
+
+/// The signed-in user, loaded fresh on every request so suspensions and role changes apply at once.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub language: Language,
+    pub organization_id: Option<String>,
+    pub org_role: Option<OrgRole>,
+    pub platform_role: Option<PlatformRole>,
+    pub org_status: Option<VerificationStatus>,
+    pub org_suspended: bool,
+}
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<bool>,
+);
+
+impl CurrentUser {
+    pub fn load(conn: &mut DbConnection, user_id: &str) -> Result<Option<Self>, ApiError> {
+        let row: Option<Row> = users::table
+            .left_join(organizations::table)
+            .filter(users::id.eq(user_id))
+            .select((
+                users::id,
+                users::email,
+                users::display_name,
+                users::language,
+                users::organization_id,
+                users::org_role,
+                users::platform_role,
+                organizations::verification_status.nullable(),
+                organizations::suspended.nullable(),
+            ))
+            .first(conn)
+            .optional()?;
+        Ok(row.map(|r| Self {
+            id: r.0,
+            email: r.1,
+            display_name: r.2,
+            language: Language::parse(&r.3).unwrap_or(Language::Zh),
+            organization_id: r.4,
+            org_role: r.5.as_deref().and_then(OrgRole::parse),
+            platform_role: r.6.as_deref().and_then(PlatformRole::parse),
+            org_status: r.7.as_deref().and_then(VerificationStatus::parse),
+            org_suspended: r.8.unwrap_or(false),
+        }))
+    }
+
+    /// Staff or admin (an admin has every staff permission).
+    pub fn is_staff(&self) -> bool {
+        self.platform_role.is_some()
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.platform_role == Some(PlatformRole::Admin)
+    }
+
+    pub fn require_staff(&self) -> Result<(), ApiError> {
+        if self.is_staff() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "staff_only",
+                "Only alliance staff may do this.",
+            ))
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "admin_only",
+                "Only an admin may do this.",
+            ))
+        }
+    }
+
+    /// Only members of verified, unsuspended organizations may list, bid or post demands.
+    pub fn require_verified_member(&self) -> Result<&str, ApiError> {
+        let org = self.organization_id.as_deref().ok_or_else(|| {
+            ApiError::forbidden(
+                "organization_required",
+                "You do not belong to an organization.",
+            )
+        })?;
+        if self.org_suspended {
+            return Err(ApiError::forbidden(
+                "organization_suspended",
+                "Your organization is suspended.",
+            ));
+        }
+        if self.org_status != Some(VerificationStatus::Verified) {
+            return Err(ApiError::forbidden(
+                "organization_not_verified",
+                "Your organization must be verified by the alliance first.",
+            ));
+        }
+        Ok(org)
+    }
+
+    pub fn belongs_to(&self, organization_id: &str) -> bool {
+        self.organization_id.as_deref() == Some(organization_id)
+    }
+
+    /// Members of the organization and staff may read it; anyone else gets 404.
+    pub fn require_reader_of(&self, organization_id: &str) -> Result<(), ApiError> {
+        if self.belongs_to(organization_id) || self.is_staff() {
+            Ok(())
+        } else {
+            Err(ApiError::not_found())
+        }
+    }
+
+    /// Owners change their organization; members get 403, outsiders 404.
+    pub fn require_owner_of(&self, organization_id: &str) -> Result<(), ApiError> {
+        if !self.belongs_to(organization_id) {
+            return Err(ApiError::not_found());
+        }
+        if self.org_role != Some(OrgRole::Owner) {
+            return Err(ApiError::forbidden(
+                "owner_required",
+                "Only an owner of the organization may do this.",
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,12 @@
+//! Use cases: one function per action, each owning its transaction.
+
+pub mod access;
+pub mod accounts;
+pub mod admin;
+pub mod audit;
+pub mod moderation;
+pub mod notifications;
+pub mod organizations;
+pub mod passwords;
+pub mod sessions;
+pub mod tokens;

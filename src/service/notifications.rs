@@ -1,0 +1,142 @@
+//! In-app notifications, each mirrored by an email through the outbox in the same transaction.
+
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::schema::{notifications, users};
+use crate::db::{DbConnection, now};
+use crate::domain::organization::Language;
+use crate::email::{outbox, templates::Email};
+use crate::error::ApiError;
+use crate::service::tokens::new_id;
+
+/// What a person must act on.
+pub struct Notice<'a> {
+    pub kind: &'a str,
+    pub title_zh: String,
+    pub title_en: String,
+    pub body_zh: String,
+    pub body_en: String,
+    pub object_type: Option<&'a str>,
+    pub object_id: Option<&'a str>,
+}
+
+/// Notifies one user in-app and by email, in their language.
+pub fn notify(conn: &mut DbConnection, user_id: &str, notice: &Notice<'_>) -> QueryResult<()> {
+    let (email, language): (String, String) = users::table
+        .find(user_id)
+        .select((users::email, users::language))
+        .first(conn)?;
+    let lang = Language::parse(&language).unwrap_or(Language::Zh);
+    let (title, body) = match lang {
+        Language::Zh => (&notice.title_zh, &notice.body_zh),
+        Language::En => (&notice.title_en, &notice.body_en),
+    };
+    diesel::insert_into(notifications::table)
+        .values((
+            notifications::id.eq(new_id()),
+            notifications::user_id.eq(user_id),
+            notifications::kind.eq(notice.kind),
+            notifications::title.eq(title),
+            notifications::body.eq(body),
+            notifications::object_type.eq(notice.object_type),
+            notifications::object_id.eq(notice.object_id),
+            notifications::created_at.eq(now()),
+        ))
+        .execute(conn)?;
+    outbox::enqueue(conn, &email, &Email::Notice { title, body }.render(lang))
+}
+
+/// Notifies every owner of an organization.
+pub fn notify_owners(
+    conn: &mut DbConnection,
+    organization_id: &str,
+    notice: &Notice<'_>,
+) -> QueryResult<()> {
+    let owners: Vec<String> = users::table
+        .filter(users::organization_id.eq(organization_id))
+        .filter(users::org_role.eq("owner"))
+        .select(users::id)
+        .load(conn)?;
+    for owner in owners {
+        notify(conn, &owner, notice)?;
+    }
+    Ok(())
+}
+
+#[derive(Queryable, Serialize, ToSchema)]
+pub struct NotificationView {
+    pub id: String,
+    /// e.g. `organization_verified`, `offer_received`.
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    #[serde(with = "crate::domain::time::opt")]
+    #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
+    pub read_at: Option<chrono::NaiveDateTime>,
+    #[serde(with = "crate::domain::time")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub created_at: chrono::NaiveDateTime,
+}
+
+type Columns = (
+    notifications::id,
+    notifications::kind,
+    notifications::title,
+    notifications::body,
+    notifications::object_type,
+    notifications::object_id,
+    notifications::read_at,
+    notifications::created_at,
+);
+
+const COLUMNS: Columns = (
+    notifications::id,
+    notifications::kind,
+    notifications::title,
+    notifications::body,
+    notifications::object_type,
+    notifications::object_id,
+    notifications::read_at,
+    notifications::created_at,
+);
+
+/// The caller's notifications, newest first; `before` is the cursor (an id, UUIDv7 sorts by time).
+pub fn list(
+    conn: &mut DbConnection,
+    user_id: &str,
+    unread_only: bool,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Vec<NotificationView>, ApiError> {
+    let mut q = notifications::table
+        .filter(notifications::user_id.eq(user_id))
+        .select(COLUMNS)
+        .order(notifications::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if unread_only {
+        q = q.filter(notifications::read_at.is_null());
+    }
+    if let Some(before) = before {
+        q = q.filter(notifications::id.lt(before.to_string()));
+    }
+    Ok(q.load(conn)?)
+}
+
+pub fn mark_read(
+    conn: &mut DbConnection,
+    user_id: &str,
+    id: &str,
+) -> Result<NotificationView, ApiError> {
+    let mine = notifications::table
+        .filter(notifications::id.eq(id))
+        .filter(notifications::user_id.eq(user_id));
+    diesel::update(mine.filter(notifications::read_at.is_null()))
+        .set(notifications::read_at.eq(now()))
+        .execute(conn)?;
+    Ok(mine.select(COLUMNS).first(conn)?)
+}

@@ -1,0 +1,91 @@
+//! Builds the application from settings: pool, migrations, HTTP server, background workers.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use actix_extensible_rate_limit::backend::memory::InMemoryBackend;
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::email::worker::Worker;
+use crate::http::{self, metrics::Metrics, problems};
+use crate::service::sessions::Keys;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub keys: Keys,
+    pub metrics: Metrics,
+    pub routes: problems::RouteTable,
+    /// Counts failed sign-ins per account and per client address (kept in this process).
+    pub throttle: InMemoryBackend,
+}
+
+pub struct Application {
+    port: u16,
+    server: actix_web::dev::Server,
+}
+
+impl Application {
+    /// Connects, migrates and binds (port 0 picks a free port, as tests do).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = Db::connect(&settings)?;
+        let migrator = db.clone();
+        tokio::task::spawn_blocking(move || migrator.migrate())
+            .await
+            .context("migration task")??;
+
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("binding {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let worker = Worker::new(db.clone(), &settings)?;
+        tokio::spawn(worker.run());
+
+        let spec = http::openapi();
+        let state = web::Data::new(AppState {
+            db,
+            keys: Keys::new(&settings)?,
+            settings: Arc::new(settings),
+            metrics: Metrics::new(),
+            routes: problems::RouteTable::from_spec(&spec),
+            throttle: InMemoryBackend::builder().build(),
+        });
+
+        let server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .configure(http::routes)
+                .split_for_parts();
+            app.app_data(state.clone())
+                .app_data(problems::json_config())
+                .app_data(problems::path_config())
+                .app_data(problems::query_config())
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/api-spec/openapi.json", spec.clone()))
+                .default_service(web::to(problems::fallback))
+                .wrap(from_fn(problems::ensure_problem))
+                .wrap(from_fn(http::metrics::observe))
+                .wrap(TracingLogger::default())
+        })
+        .listen(listener)?
+        .shutdown_timeout(30)
+        .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

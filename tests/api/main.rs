@@ -1,0 +1,9 @@
+//! The one integration-test binary: every module starts real servers on port 0 with a fresh
+//! database each. The backend comes from WUFEI_TEST_DATABASE_URL (SQLite temp file by default).
+
+mod access;
+mod auth;
+mod helpers;
+mod ops;
+mod schema;
+mod spec;

@@ -1,0 +1,65 @@
+//! Health, metrics, request ids and the problem+json answers of the framework edges.
+
+use crate::helpers::{assert_problem, spawn_app};
+
+#[actix_web::test]
+async fn live_and_ready_answer_ok() {
+    let app = spawn_app().await;
+    for path in ["/health/live", "/health/ready"] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert!(
+            res.headers().contains_key("x-request-id"),
+            "{path} has a request id"
+        );
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["status"], "ok");
+    }
+}
+
+#[actix_web::test]
+async fn metrics_count_requests_by_route_and_status() {
+    let app = spawn_app().await;
+    app.get("/health/live").await;
+    app.get("/no/such/route").await;
+    let res = app.get("/metrics").await;
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains(
+            r#"wufei_http_requests_total{method="GET",route="/health/live",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(text.contains(r#"route="unmatched",status="404""#), "{text}");
+    assert!(text.contains("wufei_db_pool_connections"));
+    assert!(text.contains("wufei_http_request_duration_seconds_bucket"));
+}
+
+#[actix_web::test]
+async fn unknown_route_is_404_problem() {
+    let app = spawn_app().await;
+    assert_problem(app.get("/api/v1/nothing-here").await, 404, "not_found").await;
+}
+
+#[actix_web::test]
+async fn unknown_method_is_405_problem_with_allow() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .delete(app.url("/health/live"))
+        .send()
+        .await
+        .unwrap();
+    let allow = res.headers().get("allow").cloned();
+    assert_problem(res, 405, "method_not_allowed").await;
+    assert_eq!(allow.unwrap(), "GET");
+}
+
+#[actix_web::test]
+async fn request_ids_differ_per_request() {
+    let app = spawn_app().await;
+    let a = app.get("/health/live").await;
+    let b = app.get("/health/live").await;
+    assert_ne!(a.headers()["x-request-id"], b.headers()["x-request-id"]);
+}
