@@ -4,6 +4,7 @@ pub mod access;
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod demo;
 pub mod moderation;
 pub mod notifications;
 pub mod organizations;

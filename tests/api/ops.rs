@@ -63,3 +63,37 @@ async fn request_ids_differ_per_request() {
     let b = app.get("/health/live").await;
     assert_ne!(a.headers()["x-request-id"], b.headers()["x-request-id"]);
 }
+
+#[actix_web::test]
+async fn demo_seed_is_idempotent_and_its_users_can_sign_in() {
+    let app = spawn_app().await;
+    let first = wufei::service::demo::seed(&mut app.conn()).unwrap();
+    assert_eq!(first, 8);
+    assert_eq!(wufei::service::demo::seed(&mut app.conn()).unwrap(), 0);
+    let steel = app
+        .login(
+            "steel@demo.wufei.local",
+            wufei::service::demo::DEMO_PASSWORD,
+        )
+        .await;
+    let me: serde_json::Value = app
+        .get_as("/api/v1/me", steel["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["organization"]["verification_status"], "verified");
+    let staff = app
+        .login(
+            "staff@demo.wufei.local",
+            wufei::service::demo::DEMO_PASSWORD,
+        )
+        .await;
+    let res = app
+        .get_as(
+            "/api/v1/moderation/organizations",
+            staff["access_token"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+}
