@@ -29,5 +29,6 @@ macro_rules! text_enum {
 }
 
 pub mod organization;
+pub mod outbox;
 pub mod time;
 pub mod uscc;

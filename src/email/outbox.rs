@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::templates::Rendered;
 use crate::db::schema::outbox;
 use crate::db::{DbConnection, now};
+use crate::domain::outbox::OutboxStatus;
 
 pub fn enqueue(conn: &mut DbConnection, recipient: &str, message: &Rendered) -> QueryResult<()> {
     let at = now();
@@ -16,7 +17,7 @@ pub fn enqueue(conn: &mut DbConnection, recipient: &str, message: &Rendered) -> 
             outbox::subject.eq(&message.subject),
             outbox::body_text.eq(&message.text),
             outbox::body_html.eq(&message.html),
-            outbox::status.eq("pending"),
+            outbox::status.eq(OutboxStatus::Pending.as_str()),
             outbox::attempts.eq(0),
             outbox::next_attempt_at.eq(at),
             outbox::created_at.eq(at),

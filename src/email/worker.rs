@@ -15,6 +15,7 @@ use secrecy::ExposeSecret;
 use crate::config::{OutboxSettings, Settings};
 use crate::db::schema::outbox;
 use crate::db::{Db, now};
+use crate::domain::outbox::OutboxStatus;
 use crate::error::ApiError;
 
 /// SMTP when configured, otherwise `.eml` files under `<data dir>/mail`.
@@ -145,7 +146,7 @@ impl Worker {
                     Ok(()) => {
                         diesel::update(mine)
                             .set((
-                                outbox::status.eq("sent"),
+                                outbox::status.eq(OutboxStatus::Sent.as_str()),
                                 outbox::attempts.eq(attempts),
                                 outbox::sent_at.eq(at),
                                 outbox::claimed_until.eq(None::<NaiveDateTime>),
@@ -161,7 +162,7 @@ impl Worker {
                         tracing::warn!(id = %m.id, attempts, dead, error = %error, "email not delivered");
                         diesel::update(mine)
                             .set((
-                                outbox::status.eq(if dead { "dead" } else { "pending" }),
+                                outbox::status.eq(if dead { OutboxStatus::Dead } else { OutboxStatus::Pending }.as_str()),
                                 outbox::attempts.eq(attempts),
                                 outbox::last_error.eq(error),
                                 outbox::next_attempt_at.eq(at + backoff(&settings, attempts)),
@@ -205,7 +206,7 @@ fn claim(
         .is_null()
         .or(outbox::claimed_until.lt(at));
     let due: Vec<String> = outbox::table
-        .filter(outbox::status.eq("pending"))
+        .filter(outbox::status.eq(OutboxStatus::Pending.as_str()))
         .filter(outbox::next_attempt_at.le(at))
         .filter(free)
         .order(outbox::next_attempt_at.asc())
@@ -217,7 +218,7 @@ fn claim(
         let won = diesel::update(
             outbox::table
                 .filter(outbox::id.eq(&id))
-                .filter(outbox::status.eq("pending"))
+                .filter(outbox::status.eq(OutboxStatus::Pending.as_str()))
                 .filter(
                     outbox::claimed_until
                         .is_null()

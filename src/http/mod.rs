@@ -46,6 +46,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(organizations::submit_verification)
         .service(moderation::organizations_queue)
         .service(moderation::decide_organization)
+        .service(moderation::emails)
         .service(admin::find_user)
         .service(admin::set_platform_role)
         .service(notifications::list)

@@ -1,11 +1,14 @@
 //! /moderation: the staff queue of organizations and decisions on them.
 
 use actix_web::{get, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
+use crate::domain::outbox::OutboxStatus;
 use crate::error::{ApiResult, Problem};
 use crate::http::extractors::AuthUser;
 use crate::http::pagination::{Page, PageQuery};
-use crate::service::moderation::{self, OrganizationDecisionRequest};
+use crate::service::moderation::{self, OrganizationDecisionRequest, OutboxEmail};
 use crate::service::organizations::Organization;
 use crate::startup::AppState;
 
@@ -59,4 +62,36 @@ pub async fn decide_organization(
         moderation::decide_organization(&state.db, user, path.into_inner(), body.into_inner())
             .await?,
     ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EmailFilter {
+    /// Delivery status (default `dead`).
+    pub status: Option<OutboxStatus>,
+}
+
+/// Outbox emails by delivery status, `dead` by default: what could not be delivered (staff).
+#[utoipa::path(
+    tag = "moderation",
+    security(("bearer" = [])),
+    params(PageQuery, EmailFilter),
+    responses(
+        (status = 200, body = Page<OutboxEmail>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/moderation/emails")]
+pub async fn emails(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    page: web::Query<PageQuery>,
+    filter: web::Query<EmailFilter>,
+) -> ApiResult<web::Json<Page<OutboxEmail>>> {
+    let limit = page.limit()?;
+    let status = filter.status.unwrap_or(OutboxStatus::Dead);
+    let items = moderation::emails(&state.db, user, status, page.cursor()?, limit).await?;
+    Ok(web::Json(Page::new(items, limit, |e| e.id.clone())))
 }

@@ -146,3 +146,84 @@ impl CurrentUser {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(status: Option<VerificationStatus>, suspended: bool, role: OrgRole) -> CurrentUser {
+        CurrentUser {
+            id: "u".into(),
+            email: "u@x.test".into(),
+            display_name: "U".into(),
+            language: Language::En,
+            organization_id: status.map(|_| "org".into()),
+            org_role: status.map(|_| role),
+            platform_role: None,
+            org_status: status,
+            org_suspended: suspended,
+        }
+    }
+
+    #[test]
+    fn only_verified_unsuspended_members_may_trade() {
+        let code = |u: CurrentUser| {
+            u.require_verified_member()
+                .err()
+                .map(|e| (e.status.as_u16(), e.code))
+        };
+        assert_eq!(
+            code(user(
+                Some(VerificationStatus::Verified),
+                false,
+                OrgRole::Member
+            )),
+            None
+        );
+        for s in [
+            VerificationStatus::Unverified,
+            VerificationStatus::Pending,
+            VerificationStatus::Rejected,
+        ] {
+            assert_eq!(
+                code(user(Some(s), false, OrgRole::Owner)),
+                Some((403, "organization_not_verified"))
+            );
+        }
+        assert_eq!(
+            code(user(
+                Some(VerificationStatus::Verified),
+                true,
+                OrgRole::Owner
+            )),
+            Some((403, "organization_suspended"))
+        );
+        assert_eq!(
+            code(user(None, false, OrgRole::Owner)),
+            Some((403, "organization_required"))
+        );
+    }
+
+    #[test]
+    fn owners_edit_members_403_outsiders_404() {
+        let member = user(Some(VerificationStatus::Verified), false, OrgRole::Member);
+        let owner = user(Some(VerificationStatus::Verified), false, OrgRole::Owner);
+        assert!(owner.require_owner_of("org").is_ok());
+        assert_eq!(
+            member.require_owner_of("org").unwrap_err().status.as_u16(),
+            403
+        );
+        assert_eq!(
+            owner.require_owner_of("other").unwrap_err().status.as_u16(),
+            404
+        );
+        assert_eq!(
+            owner
+                .require_reader_of("other")
+                .unwrap_err()
+                .status
+                .as_u16(),
+            404
+        );
+    }
+}

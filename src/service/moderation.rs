@@ -1,14 +1,16 @@
 //! Alliance staff decisions on organizations. Every decision carries a reason, is audited and
 //! is told to the organization's owners.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::db::schema::organizations;
+use crate::db::schema::{organizations, outbox};
 use crate::db::{Db, now};
 use crate::domain::organization::{VerificationEvent, VerificationStatus, transition};
+use crate::domain::outbox::OutboxStatus;
 use crate::error::ApiError;
 use crate::service::access::CurrentUser;
 use crate::service::audit::{self, Entry};
@@ -146,6 +148,52 @@ pub async fn decide_organization(
             },
         )?;
         Ok(after)
+    })
+    .await
+}
+
+#[derive(Debug, Serialize, ToSchema, Queryable)]
+pub struct OutboxEmail {
+    pub id: String,
+    pub recipient: String,
+    pub subject: String,
+    /// `pending`, `sent` or `dead`.
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    #[serde(with = "crate::domain::time")]
+    pub created_at: NaiveDateTime,
+}
+
+/// Emails by delivery status, oldest first (staff): `dead` ones need someone to look.
+pub async fn emails(
+    db: &Db,
+    user: CurrentUser,
+    status: OutboxStatus,
+    after: Option<String>,
+    limit: i64,
+) -> Result<Vec<OutboxEmail>, ApiError> {
+    user.require_staff()?;
+    db.run(move |conn| {
+        let mut q = outbox::table
+            .filter(outbox::status.eq(status.as_str()))
+            .select((
+                outbox::id,
+                outbox::recipient,
+                outbox::subject,
+                outbox::status,
+                outbox::attempts,
+                outbox::last_error,
+                outbox::created_at,
+            ))
+            .order(outbox::id.asc())
+            .limit(limit)
+            .into_boxed();
+        if let Some(after) = after {
+            q = q.filter(outbox::id.gt(after));
+        }
+        Ok(q.load(conn)?)
     })
     .await
 }
