@@ -159,7 +159,7 @@ pub async fn register(
             None::<&()>,
             Some(&serde_json::json!({"email": email, "organization_id": organization_id, "role": role})),
         )?;
-        if role == OrgRole::Owner && !verified {
+        if req.organization.is_some() {
             let org = organizations::load(conn, &organization_id)?;
             audit::record(
                 conn,

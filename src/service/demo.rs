@@ -8,8 +8,8 @@ use crate::db::{DbConnection, now, write_tx};
 use crate::domain::organization::OrgKind;
 use crate::domain::uscc::with_check_character;
 use crate::error::ApiError;
-use crate::service::passwords;
 use crate::service::tokens::new_id;
+use crate::service::{accounts, passwords};
 
 pub const DEMO_PASSWORD: &str = "Baotou-Demo-Slag-2026";
 
@@ -132,7 +132,7 @@ const ORGS: &[DemoOrg] = &[
 /// organizations were added (0 when already seeded).
 pub fn seed(conn: &mut DbConnection) -> Result<usize, ApiError> {
     let hash = passwords::hash(DEMO_PASSWORD)?;
-    write_tx(conn, |conn| {
+    let added = write_tx(conn, |conn| {
         let mut added = 0;
         for org in ORGS {
             let uscc = with_check_character(org.uscc_body).ok_or_else(|| {
@@ -194,26 +194,9 @@ pub fn seed(conn: &mut DbConnection) -> Result<usize, ApiError> {
                 .execute(conn)?;
             added += 1;
         }
-        let admin_exists: i64 = users::table
-            .filter(users::email.eq("admin@demo.wufei.local"))
-            .count()
-            .get_result(conn)?;
-        if admin_exists == 0 {
-            let at = now();
-            diesel::insert_into(users::table)
-                .values((
-                    users::id.eq(new_id()),
-                    users::email.eq("admin@demo.wufei.local"),
-                    users::display_name.eq("Demo admin"),
-                    users::password_hash.eq(&hash),
-                    users::email_verified.eq(true),
-                    users::language.eq("en"),
-                    users::platform_role.eq("admin"),
-                    users::created_at.eq(at),
-                    users::updated_at.eq(at),
-                ))
-                .execute(conn)?;
-        }
-        Ok(added)
-    })
+        Ok::<_, ApiError>(added)
+    })?;
+    // Idempotent: makes the demo admin again (and resets its password) on every run.
+    accounts::create_admin(conn, "admin@demo.wufei.local", DEMO_PASSWORD)?;
+    Ok(added)
 }
