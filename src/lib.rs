@@ -1,5 +1,8 @@
 //! Wufei (无废): a REST backend for an industrial solid-waste exchange.
 
+#[macro_use]
+mod macros;
+
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -16,6 +16,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::email::worker::Worker;
 use crate::http::{self, metrics::Metrics, problems};
+use crate::service::catalog::Catalog;
 use crate::service::sessions::Keys;
 
 /// What every handler can reach.
@@ -23,6 +24,8 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub keys: Keys,
+    /// The material catalog (seeded by migration, read once at start).
+    pub catalog: Catalog,
     pub metrics: Metrics,
     pub routes: problems::RouteTable,
     /// Counts failed sign-ins per account and per client address (kept in this process).
@@ -46,6 +49,14 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        let catalog_db = db.clone();
+        let catalog = tokio::task::spawn_blocking(move || -> anyhow::Result<Catalog> {
+            let mut conn = catalog_db.get().map_err(|e| anyhow::anyhow!(e.detail))?;
+            Ok(Catalog::load(&mut conn)?)
+        })
+        .await
+        .context("catalog task")??;
+        tokio::spawn(housekeeping(db.clone()));
         let worker = Worker::new(db.clone(), &settings)?;
         tokio::spawn(worker.run());
 
@@ -53,6 +64,7 @@ impl Application {
         let state = web::Data::new(AppState {
             db,
             keys: Keys::new(&settings)?,
+            catalog,
             settings: Arc::new(settings),
             metrics: Metrics::new(),
             routes: problems::RouteTable::from_spec(&spec),
@@ -87,5 +99,20 @@ impl Application {
     /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// Periodic upkeep: closes lots whose availability window has ended.
+async fn housekeeping(db: Db) {
+    loop {
+        match db
+            .write(|conn| Ok(crate::service::listings::close_expired(conn)?))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(closed = n, "closed lots whose availability ended"),
+            Err(e) => tracing::warn!(error = %e.detail, "housekeeping failed"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
     }
 }

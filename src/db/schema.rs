@@ -145,11 +145,116 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    categories (code) {
+        code -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+        needs_identification -> Bool,
+        building_material -> Bool,
+        source -> Text,
+    }
+}
+
+diesel::table! {
+    category_subtypes (code) {
+        code -> Text,
+        category_code -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+        needs_identification -> Bool,
+    }
+}
+
+diesel::table! {
+    category_properties (category_code, property_key) {
+        category_code -> Text,
+        property_key -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+        unit -> Text,
+        min_value -> Nullable<Double>,
+        max_value -> Nullable<Double>,
+        choices -> Nullable<Text>,
+        test_standard -> Text,
+    }
+}
+
+diesel::table! {
+    listings (id) {
+        id -> Text,
+        organization_id -> Text,
+        site_id -> Text,
+        category_code -> Text,
+        subtype -> Nullable<Text>,
+        title -> Text,
+        description -> Text,
+        quantity_kg -> BigInt,
+        remaining_kg -> BigInt,
+        min_order_kg -> BigInt,
+        supply_pattern -> Text,
+        monthly_kg -> Nullable<BigInt>,
+        generation -> Text,
+        available_from -> Timestamp,
+        available_until -> Nullable<Timestamp>,
+        delivery_terms -> Text,
+        pricing_model -> Text,
+        price_fen_per_t -> Nullable<BigInt>,
+        reserve_fen_per_t -> Nullable<BigInt>,
+        search_price_fen -> Nullable<BigInt>,
+        lab_report -> Nullable<Text>,
+        identification_report_ref -> Nullable<Text>,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        region_code -> Text,
+        lat -> Double,
+        lon -> Double,
+        version -> BigInt,
+        published_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    listing_properties (listing_id, property_key) {
+        listing_id -> Text,
+        property_key -> Text,
+        num_value -> Nullable<Double>,
+        text_value -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    listing_grades (listing_id, rule) {
+        listing_id -> Text,
+        rule -> Text,
+        grade -> Text,
+        rule_set -> Text,
+    }
+}
+
+diesel::table! {
+    listing_attachments (listing_id, position) {
+        listing_id -> Text,
+        position -> Integer,
+        kind -> Text,
+        url -> Text,
+        title -> Text,
+    }
+}
+
 diesel::joinable!(sites -> organizations (organization_id));
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(user_tokens -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(notifications -> users (user_id));
+diesel::joinable!(listings -> organizations (organization_id));
+diesel::joinable!(listings -> sites (site_id));
+diesel::joinable!(listing_properties -> listings (listing_id));
+diesel::joinable!(listing_grades -> listings (listing_id));
+diesel::joinable!(listing_attachments -> listings (listing_id));
+diesel::joinable!(category_subtypes -> categories (category_code));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -162,4 +267,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     notifications,
     idempotency_keys,
+    categories,
+    category_subtypes,
+    category_properties,
+    listings,
+    listing_properties,
+    listing_grades,
+    listing_attachments,
 );

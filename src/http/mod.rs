@@ -2,7 +2,9 @@
 
 pub mod admin;
 pub mod auth;
+pub mod catalog;
 pub mod extractors;
+pub mod listings;
 pub mod metrics;
 pub mod moderation;
 pub mod notifications;
@@ -49,6 +51,16 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(moderation::emails)
         .service(admin::find_user)
         .service(admin::set_platform_role)
+        .service(catalog::categories)
+        .service(catalog::grade)
+        .service(listings::create)
+        .service(listings::search)
+        .service(listings::get)
+        .service(listings::update)
+        .service(listings::submit)
+        .service(listings::withdraw)
+        .service(listings::review_queue)
+        .service(listings::decide)
         .service(notifications::list)
         .service(notifications::mark_read);
 }
@@ -71,6 +83,8 @@ fn api_v1(cfg: &mut ServiceConfig) {
         (name = "moderation", description = "Alliance staff queues and decisions"),
         (name = "admin", description = "Staff management"),
         (name = "notifications", description = "In-app notifications"),
+        (name = "catalog", description = "GB/T 39198 material catalog and grading"),
+        (name = "listings", description = "Producers' lots and search"),
     )
 )]
 struct ApiDoc;

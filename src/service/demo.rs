@@ -3,13 +3,18 @@
 
 use diesel::prelude::*;
 
+use serde_json::json;
+
 use crate::db::schema::{organizations, sites, users};
 use crate::db::{DbConnection, now, write_tx};
 use crate::domain::organization::OrgKind;
 use crate::domain::uscc::with_check_character;
 use crate::error::ApiError;
+use crate::service::access::CurrentUser;
+use crate::service::catalog::Catalog;
+use crate::service::listings::{ListingDecision, ListingDecisionRequest, ListingInput};
 use crate::service::tokens::new_id;
-use crate::service::{accounts, passwords};
+use crate::service::{accounts, listings as lots, passwords};
 
 pub const DEMO_PASSWORD: &str = "Baotou-Demo-Slag-2026";
 
@@ -59,6 +64,19 @@ const ORGS: &[DemoOrg] = &[
             "东河区沙尔沁工业园",
             40.580,
             110.120,
+        ),
+    },
+    DemoOrg {
+        legal_name: "石拐煤业示范有限公司 Shiguai Coal Demo Co., Ltd.",
+        uscc_body: "91150205MA0DEM009",
+        kinds: &[OrgKind::Producer],
+        email: "coal@demo.wufei.local",
+        site: (
+            "Gangue dump 矸石山",
+            "150205",
+            "石拐区五当召镇",
+            40.700,
+            110.270,
         ),
     },
     DemoOrg {
@@ -198,5 +216,105 @@ pub fn seed(conn: &mut DbConnection) -> Result<usize, ApiError> {
     })?;
     // Idempotent: makes the demo admin again (and resets its password) on every run.
     accounts::create_admin(conn, "admin@demo.wufei.local", DEMO_PASSWORD)?;
+    let no_lots = crate::db::schema::listings::table
+        .count()
+        .get_result::<i64>(conn)?
+        == 0;
+    if no_lots {
+        write_tx(conn, seed_listings)?;
+    }
     Ok(added)
+}
+
+fn user(conn: &mut DbConnection, email: &str) -> Result<CurrentUser, ApiError> {
+    let id: String = users::table
+        .filter(users::email.eq(email))
+        .select(users::id)
+        .first(conn)?;
+    CurrentUser::load(conn, &id)?.ok_or_else(ApiError::not_found)
+}
+
+/// Realistic Baotou lots, published through the same review as any other.
+fn seed_listings(conn: &mut DbConnection) -> Result<(), ApiError> {
+    let catalog = Catalog::load(conn)?;
+    let staff = user(conn, "staff@demo.wufei.local")?;
+    let lots = [
+        (
+            "steel@demo.wufei.local",
+            json!({
+                "category": "SW01", "subtype": "steel_slag_bof",
+                "title": "BOF steel slag, hot-stewed, aged 90 days 转炉钢渣（热闷，陈化90天）",
+                "description": "Stable hot-stewed converter slag from the Kundulun works, 0-40 mm, suitable for road base and asphalt aggregate. Weighbridge on site.",
+                "quantity_t": "12000", "min_order_t": "100",
+                "supply": {"pattern": "recurring", "monthly_t": "3000"}, "generation": "new",
+                "delivery_terms": "pickup",
+                "pricing": {"model": "fixed", "price_per_t": "-15.00"},
+                "properties": {"free_cao_pct": 2.6, "mgo_pct": 7.9, "immersion_expansion_pct": 1.2, "metallic_iron_pct": 1.1,
+                               "aging_days": 90, "treatment": "hot_stewing", "particle_size": "0-40", "i_ra": 0.6, "i_gamma": 0.8},
+                "lab_report": {"lab_name": "包头市产品质量计量检测所", "report_no": "BT-2026-SL-0412", "sampled_on": "2026-10-20"}
+            }),
+        ),
+        (
+            "jiuyuan-power@demo.wufei.local",
+            json!({
+                "category": "SW02",
+                "title": "Grade II fly ash, pulverised-coal boiler 二级粉煤灰（煤粉炉）",
+                "description": "Dry fly ash from the Jiuyuan plant silos, class F, loaded by tanker.",
+                "quantity_t": "5000", "min_order_t": "30",
+                "supply": {"pattern": "recurring", "monthly_t": "2500"}, "generation": "new",
+                "delivery_terms": "pickup",
+                "pricing": {"model": "fixed", "price_per_t": "35.00"},
+                "properties": {"fineness_45um_pct": 18.5, "water_demand_ratio_pct": 101, "loi_pct": 6.1, "moisture_pct": 0.4,
+                               "so3_pct": 1.6, "free_cao_pct": 0.6, "fly_ash_class": "F", "boiler_type": "pulverized_coal",
+                               "i_ra": 0.5, "i_gamma": 0.7},
+                "lab_report": {"lab_name": "内蒙古建材检测中心", "report_no": "NM-FA-2026-1187", "sampled_on": "2026-11-02"}
+            }),
+        ),
+        (
+            "coal@demo.wufei.local",
+            json!({
+                "category": "SW04",
+                "title": "Coal gangue for backfill and sintered bricks 煤矸石（回填、烧结砖）",
+                "description": "Stockpiled gangue at the Shiguai dump, suitable for mine-pit backfill or sintered brick raw material.",
+                "quantity_t": "80000", "min_order_t": "500",
+                "supply": {"pattern": "one_off"}, "generation": "stock",
+                "delivery_terms": "pickup",
+                "pricing": {"model": "offers", "reserve_per_t": "-8.00"},
+                "properties": {"calorific_value_kcal_kg": 950, "al2o3_pct": 21.0, "sio2_pct": 55.0, "sulfur_pct": 0.8,
+                               "loi_pct": 14.0, "i_ra": 0.7, "i_gamma": 0.9}
+            }),
+        ),
+        (
+            "donghe-power@demo.wufei.local",
+            json!({
+                "category": "SW06",
+                "title": "FGD gypsum, 91% purity 脱硫石膏（纯度91%）",
+                "description": "Desulfurization gypsum from the Donghe plant, for cement retarder or gypsum board.",
+                "quantity_t": "6000", "min_order_t": "50",
+                "supply": {"pattern": "recurring", "monthly_t": "1500"}, "generation": "new",
+                "delivery_terms": "delivered",
+                "pricing": {"model": "fixed", "price_per_t": "-5.00"},
+                "properties": {"gypsum_purity_pct": 91.0, "free_water_pct": 9.5, "chloride_pct": 0.05, "i_ra": 0.3, "i_gamma": 0.4}
+            }),
+        ),
+    ];
+    for (email, mut body) in lots {
+        let producer = user(conn, email)?;
+        let org = producer.organization_id.clone().unwrap_or_default();
+        let site: String = sites::table
+            .filter(sites::organization_id.eq(&org))
+            .select(sites::id)
+            .first(conn)?;
+        body["site_id"] = json!(site);
+        let input: ListingInput =
+            serde_json::from_value(body).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+        let lot = lots::create_in(conn, &catalog, &producer, input)?;
+        lots::submit_in(conn, &catalog, &producer, &lot.id)?;
+        let approve = ListingDecisionRequest {
+            decision: ListingDecision::Approve,
+            reason: "demo data".into(),
+        };
+        lots::decide_in(conn, &staff, &lot.id, &approve)?;
+    }
+    Ok(())
 }

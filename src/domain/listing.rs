@@ -1,0 +1,212 @@
+//! Listings (lots): their state machine, the hazardous-waste gate and distances.
+
+text_enum! {
+    pub enum ListingStatus {
+        Draft => "draft",
+        PendingReview => "pending_review",
+        Published => "published",
+        Closed => "closed",
+    }
+}
+
+text_enum! {
+    pub enum SupplyPattern {
+        OneOff => "one_off",
+        Recurring => "recurring",
+    }
+}
+
+text_enum! {
+    /// 新增 (newly generated) or 存量 (stockpiled).
+    pub enum Generation {
+        New => "new",
+        Stock => "stock",
+    }
+}
+
+text_enum! {
+    pub enum DeliveryTerms {
+        Pickup => "pickup",
+        Delivered => "delivered",
+    }
+}
+
+text_enum! {
+    pub enum PricingModel {
+        Fixed => "fixed",
+        Offers => "offers",
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListingEvent {
+    /// The producer sends a draft to review.
+    Submit,
+    /// Staff approve: published.
+    Approve,
+    /// Staff reject, with a reason: back to draft.
+    Reject,
+    /// Staff take a published lot down, with a reason: back to draft.
+    Unpublish,
+    /// The producer withdraws the lot.
+    Withdraw,
+    /// Material terms of a published lot changed: back to review.
+    MaterialEdit,
+    /// Nothing remains, or the availability window ended.
+    Close,
+}
+
+pub fn transition(from: ListingStatus, event: ListingEvent) -> Option<ListingStatus> {
+    use ListingEvent::*;
+    use ListingStatus::*;
+    match (from, event) {
+        (Draft, Submit) => Some(PendingReview),
+        (PendingReview, Approve) => Some(Published),
+        (PendingReview, Reject) => Some(Draft),
+        (Published, Unpublish) => Some(Draft),
+        (Draft | PendingReview | Published, Withdraw) => Some(Closed),
+        (Published, MaterialEdit) => Some(PendingReview),
+        (Published, Close) => Some(Closed),
+        _ => None,
+    }
+}
+
+/// Why a declared code or characteristic puts a lot out of scope, if it does. Hazardous waste must
+/// move under the hazardous-waste transfer manifest system, and only to licensed receivers.
+pub fn hazardous_reason(code: &str) -> Option<String> {
+    let c = code.trim().to_ascii_uppercase();
+    let hw_class = c.len() == 4
+        && c.starts_with("HW")
+        && c[2..].parse::<u8>().is_ok_and(|n| (1..=50).contains(&n));
+    // National Hazardous Waste List codes look like 900-041-49 (8 digits).
+    let list_code = c.len() == 10
+        && c.chars().enumerate().all(|(i, ch)| {
+            if i == 3 || i == 7 {
+                ch == '-'
+            } else {
+                ch.is_ascii_digit()
+            }
+        });
+    (hw_class || list_code).then(|| {
+        format!(
+            "{code} is hazardous waste (National Hazardous Waste List). Hazardous waste is out of \
+             scope here: it must move under the hazardous-waste transfer manifest system and only \
+             to licensed receivers."
+        )
+    })
+}
+
+/// Hazardous characteristics a listing may not declare (GB 5085): any of them means hazardous.
+pub const HAZARDOUS_CHARACTERISTICS: &[&str] = &[
+    "corrosivity",
+    "toxicity",
+    "ignitability",
+    "reactivity",
+    "infectivity",
+    "leaching_toxicity",
+];
+
+const EARTH_RADIUS_KM: f64 = 6371.0088;
+
+/// Great-circle distance in kilometres.
+pub fn haversine_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = p2 - p1;
+    let dl = (lon2 - lon1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_KM * a.sqrt().asin()
+}
+
+/// A latitude/longitude box that contains every point within `radius_km` (a cheap prefilter
+/// that indexes can serve; the exact distance is checked afterwards).
+pub struct BoundingBox {
+    pub min_lat: f64,
+    pub max_lat: f64,
+    pub min_lon: f64,
+    pub max_lon: f64,
+}
+
+pub fn bounding_box(lat: f64, lon: f64, radius_km: f64) -> BoundingBox {
+    let dlat = (radius_km / EARTH_RADIUS_KM).to_degrees();
+    let cos = lat.to_radians().cos().max(0.01);
+    let dlon = (dlat / cos).min(180.0);
+    BoundingBox {
+        min_lat: lat - dlat,
+        max_lat: lat + dlat,
+        min_lon: lon - dlon,
+        max_lon: lon + dlon,
+    }
+}
+
+/// Kilometres per degree of longitude at a latitude; with it, squared planar distance orders
+/// nearby points as the great circle does, using arithmetic any SQL backend has.
+pub fn km_per_degree_lon(lat: f64) -> f64 {
+    EARTH_RADIUS_KM.to_radians() * lat.to_radians().cos()
+}
+
+pub fn km_per_degree_lat() -> f64 {
+    EARTH_RADIUS_KM.to_radians()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ListingEvent::*;
+    use ListingStatus::*;
+
+    #[test]
+    fn listing_table() {
+        let statuses = [Draft, PendingReview, Published, Closed];
+        let events = [
+            Submit,
+            Approve,
+            Reject,
+            Unpublish,
+            Withdraw,
+            MaterialEdit,
+            Close,
+        ];
+        let allowed = [
+            (Draft, Submit, PendingReview),
+            (PendingReview, Approve, Published),
+            (PendingReview, Reject, Draft),
+            (Published, Unpublish, Draft),
+            (Draft, Withdraw, Closed),
+            (PendingReview, Withdraw, Closed),
+            (Published, Withdraw, Closed),
+            (Published, MaterialEdit, PendingReview),
+            (Published, Close, Closed),
+        ];
+        for from in statuses {
+            for event in events {
+                let expected = allowed
+                    .iter()
+                    .find(|(f, e, _)| *f == from && *e == event)
+                    .map(|(_, _, to)| *to);
+                assert_eq!(transition(from, event), expected, "{from:?} + {event:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn hazardous_codes_are_recognised() {
+        assert!(hazardous_reason("900-041-49").is_some());
+        assert!(hazardous_reason("HW08").is_some());
+        assert!(hazardous_reason("hw50").is_some());
+        assert!(hazardous_reason("HW51").is_none());
+        assert!(hazardous_reason("SW02").is_none());
+        assert!(hazardous_reason("900-041-4").is_none());
+    }
+
+    #[test]
+    fn distances() {
+        // Kundulun (steel works) to Jiuyuan, about 20 km.
+        let d = haversine_km(40.653, 109.774, 40.566, 109.968);
+        assert!((18.0..20.0).contains(&d), "{d}");
+        let b = bounding_box(40.6, 109.8, 50.0);
+        assert!(b.max_lat - b.min_lat > 0.89 && b.max_lat - b.min_lat < 0.91);
+        let planar = ((40.566_f64 - 40.653) * km_per_degree_lat())
+            .hypot((109.968 - 109.774) * km_per_degree_lon(40.6));
+        assert!((planar - d).abs() < 0.05, "{planar} vs {d}");
+    }
+}

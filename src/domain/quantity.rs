@@ -1,0 +1,150 @@
+//! Tonnes and yuan at the edge, kilograms and fen inside (DESIGN §2). Parsing is exact: decimal
+//! strings are read digit by digit, never through a float.
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+/// Largest quantity on one lot or order: ten million tonnes.
+pub const MAX_KG: i64 = 10_000_000_000;
+/// Largest price magnitude: one million yuan per tonne.
+pub const MAX_FEN_PER_T: i64 = 100_000_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    #[error("is not a decimal number")]
+    NotANumber,
+    #[error("has more than {0} decimals")]
+    TooPrecise(u32),
+    #[error("must be greater than zero")]
+    NotPositive,
+    #[error("is out of range")]
+    OutOfRange,
+}
+
+impl AmountError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotANumber => "not_a_number",
+            Self::TooPrecise(_) => "too_precise",
+            Self::NotPositive => "not_positive",
+            Self::OutOfRange => "out_of_range",
+        }
+    }
+}
+
+fn parse_scaled(text: &str, decimals: u32) -> Result<i64, AmountError> {
+    let text = text.trim();
+    // Plain decimal notation only: no exponents, no thousands separators, no leading '+'.
+    if text.is_empty()
+        || !text
+            .chars()
+            .enumerate()
+            .all(|(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && c == '-'))
+    {
+        return Err(AmountError::NotANumber);
+    }
+    let value: Decimal = text.parse().map_err(|_| AmountError::NotANumber)?;
+    if value.normalize().scale() > decimals {
+        return Err(AmountError::TooPrecise(decimals));
+    }
+    (value * Decimal::from(10_i64.pow(decimals)))
+        .to_i64()
+        .ok_or(AmountError::OutOfRange)
+}
+
+/// `"1250.5"` t → 1 250 500 kg. Zero or negative is refused.
+pub fn parse_tonnes(text: &str) -> Result<i64, AmountError> {
+    let kg = parse_scaled(text, 3)?;
+    if kg <= 0 {
+        return Err(AmountError::NotPositive);
+    }
+    if kg > MAX_KG {
+        return Err(AmountError::OutOfRange);
+    }
+    Ok(kg)
+}
+
+/// `"-35.00"` yuan → −3 500 fen. Prices may be negative (a gate fee the producer pays).
+pub fn parse_yuan(text: &str) -> Result<i64, AmountError> {
+    let fen = parse_scaled(text, 2)?;
+    if fen.abs() > MAX_FEN_PER_T {
+        return Err(AmountError::OutOfRange);
+    }
+    Ok(fen)
+}
+
+/// 1 250 500 kg → `"1250.5"`; whole tonnes have no decimals.
+pub fn format_tonnes(kg: i64) -> String {
+    Decimal::new(kg, 3).normalize().to_string()
+}
+
+/// −3 500 fen → `"-35.00"`.
+pub fn format_yuan(fen: i64) -> String {
+    Decimal::new(fen, 2).to_string()
+}
+
+/// A deal amount: price per tonne × tonnes, rounded half away from zero (四舍五入) to the fen,
+/// in integers: fen/t × kg / 1000.
+pub fn amount_fen(price_fen_per_t: i64, kg: i64) -> i64 {
+    let product = i128::from(price_fen_per_t) * i128::from(kg);
+    let (q, r) = (product / 1000, product % 1000);
+    let rounded = if r.abs() * 2 >= 1000 {
+        q + product.signum()
+    } else {
+        q
+    };
+    rounded as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tonnes_parse_exactly() {
+        assert_eq!(parse_tonnes("0.001"), Ok(1));
+        assert_eq!(parse_tonnes("12.5"), Ok(12_500));
+        assert_eq!(parse_tonnes("1250.500"), Ok(1_250_500));
+        assert_eq!(parse_tonnes("1200"), Ok(1_200_000));
+        assert_eq!(parse_tonnes("0.0001"), Err(AmountError::TooPrecise(3)));
+        assert_eq!(parse_tonnes("-1"), Err(AmountError::NotPositive));
+        assert_eq!(parse_tonnes("0"), Err(AmountError::NotPositive));
+        assert_eq!(parse_tonnes("abc"), Err(AmountError::NotANumber));
+        assert_eq!(parse_tonnes("1e3"), Err(AmountError::NotANumber));
+        assert_eq!(parse_tonnes(""), Err(AmountError::NotANumber));
+        assert_eq!(parse_tonnes("99999999999"), Err(AmountError::OutOfRange));
+    }
+
+    #[test]
+    fn yuan_parse_exactly_and_may_be_negative() {
+        assert_eq!(parse_yuan("-35.00"), Ok(-3500));
+        assert_eq!(parse_yuan("33.33"), Ok(3333));
+        assert_eq!(parse_yuan("0"), Ok(0));
+        assert_eq!(parse_yuan("-35.001"), Err(AmountError::TooPrecise(2)));
+        assert_eq!(parse_yuan("-35.000"), Ok(-3500));
+    }
+
+    #[test]
+    fn formats_round_trip() {
+        assert_eq!(format_tonnes(1_250_500), "1250.5");
+        assert_eq!(format_tonnes(1), "0.001");
+        assert_eq!(format_tonnes(1_200_000), "1200");
+        assert_eq!(format_yuan(-3500), "-35.00");
+        assert_eq!(format_yuan(10), "0.10");
+    }
+
+    #[test]
+    fn amounts_round_half_away_from_zero() {
+        // -12.50 yuan/t × 3.200 t = -40.00 yuan
+        assert_eq!(amount_fen(-1250, 3200), -4000);
+        // 33.33 yuan/t × 0.003 t = 0.09999 → 0.10 yuan
+        assert_eq!(amount_fen(3333, 3), 10);
+        assert_eq!(amount_fen(1, 500), 1);
+        assert_eq!(amount_fen(-1, 500), -1);
+        assert_eq!(amount_fen(1, 499), 0);
+        assert_eq!(
+            amount_fen(MAX_FEN_PER_T, MAX_KG),
+            MAX_FEN_PER_T * (MAX_KG / 1000)
+        );
+    }
+}

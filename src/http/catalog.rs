@@ -1,0 +1,39 @@
+//! /catalog: the material categories and a grade calculator.
+
+use actix_web::{get, post, web};
+
+use crate::error::{ApiResult, Problem};
+use crate::http::pagination::Page;
+use crate::service::catalog::{self, Category, GradeRequest, GradeResponse};
+use crate::startup::AppState;
+
+/// GB/T 39198 categories with sub-types, lab properties and the grade rules that apply. Public.
+#[utoipa::path(tag = "catalog", responses((status = 200, body = Page<Category>)))]
+#[get("/catalog/categories")]
+pub async fn categories(state: web::Data<AppState>) -> web::Json<Page<Category>> {
+    web::Json(Page {
+        items: state.catalog.categories.clone(),
+        next_cursor: None,
+    })
+}
+
+/// Computes the grades lab values would get, without saving anything. Public.
+#[utoipa::path(
+    tag = "catalog",
+    request_body = GradeRequest,
+    responses(
+        (status = 200, body = GradeResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/catalog/grade")]
+pub async fn grade(
+    state: web::Data<AppState>,
+    body: web::Json<GradeRequest>,
+) -> ApiResult<web::Json<GradeResponse>> {
+    Ok(web::Json(catalog::grade(
+        &state.catalog,
+        body.into_inner(),
+    )?))
+}

@@ -1,0 +1,468 @@
+//! Listing search for verified users: filters, four sort orders, keyset pagination. Every filter
+//! runs in the database on indexed columns; distance uses a bounding box the indexes can serve and
+//! planar arithmetic that both backends have, and the exact great-circle distance is reported.
+
+use base64::Engine;
+use chrono::{NaiveDate, NaiveTime};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Double, Text};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::db::schema::{listing_grades, listings};
+use crate::db::{Db, MultiBackend, now};
+use crate::domain::grading::at_least;
+use crate::domain::listing::{
+    DeliveryTerms, ListingStatus, bounding_box, haversine_km, km_per_degree_lat, km_per_degree_lon,
+};
+use crate::domain::quantity::{parse_tonnes, parse_yuan};
+use crate::error::ApiError;
+use crate::service::access::CurrentUser;
+use crate::service::listings::{Checks, Listing, ListingRow, views};
+
+text_enum! {
+    pub enum SortOrder {
+        Newest => "newest",
+        PriceAsc => "price_asc",
+        PriceDesc => "price_desc",
+        Distance => "distance",
+        QuantityDesc => "quantity_desc",
+        QuantityAsc => "quantity_asc",
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// GB/T 39198 category code, e.g. `SW02`.
+    #[param(max_length = 20)]
+    pub category: Option<String>,
+    #[param(max_length = 40)]
+    pub subtype: Option<String>,
+    /// `rule:grade`, that grade or better: `fly_ash:II` (I or II), `steel_slag_stability:pass`,
+    /// `radioactivity:pass`.
+    #[param(max_length = 60)]
+    pub grade: Option<String>,
+    /// Administrative division code or its prefix: `1502` is all of Baotou, `150203` 昆都仑区.
+    #[param(max_length = 6, pattern = "^[0-9]{2,6}$")]
+    pub region_code: Option<String>,
+    #[param(minimum = -90.0, maximum = 90.0)]
+    pub near_lat: Option<f64>,
+    #[param(minimum = -180.0, maximum = 180.0)]
+    pub near_lon: Option<f64>,
+    /// Kilometres around `near_lat`/`near_lon` (default 100, at most 2000).
+    #[param(minimum = 0.1, maximum = 2000.0)]
+    pub radius_km: Option<f64>,
+    /// Remaining tonnes at least.
+    #[param(max_length = 20)]
+    pub min_quantity_t: Option<String>,
+    #[param(max_length = 20)]
+    pub max_quantity_t: Option<String>,
+    /// Yuan per tonne (fixed price, or reserve of an offers lot); negative is a gate fee.
+    #[param(max_length = 20)]
+    pub min_price: Option<String>,
+    #[param(max_length = 20)]
+    pub max_price: Option<String>,
+    pub delivery_terms: Option<DeliveryTerms>,
+    /// Lots available on this date.
+    pub available_on: Option<NaiveDate>,
+    /// Words in the title or description.
+    #[param(max_length = 100)]
+    pub q: Option<String>,
+    pub sort: Option<SortOrder>,
+    /// Your own organization's lots in every state instead of the published market.
+    #[serde(default)]
+    pub mine: bool,
+    /// With `mine`: only lots in this state.
+    pub status: Option<ListingStatus>,
+    #[param(max_length = 200)]
+    pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListingPage {
+    pub items: Vec<Listing>,
+    pub next_cursor: Option<String>,
+}
+
+/// The position after the last item of a page: its sort key and id.
+#[derive(Debug, Serialize, Deserialize)]
+struct Cursor {
+    #[serde(rename = "k")]
+    key: Option<f64>,
+    #[serde(rename = "i")]
+    id: String,
+    #[serde(rename = "s")]
+    sort: String,
+}
+
+fn encode(c: &Cursor) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(c).unwrap_or_default())
+}
+
+fn decode(text: &str, sort: SortOrder) -> Result<Cursor, ApiError> {
+    let bad = || ApiError::field("cursor", "invalid_cursor", "is not a cursor of this search");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .map_err(|_| bad())?;
+    let c: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    if c.sort != sort.as_str() || c.id.len() > 64 {
+        return Err(bad());
+    }
+    Ok(c)
+}
+
+type Query<'a> = listings::BoxedQuery<'a, MultiBackend>;
+
+struct Point {
+    lat: f64,
+    lon: f64,
+    radius_km: f64,
+}
+
+/// Squared planar distance in km² from a point: orders nearby lots as the great circle does.
+fn planar_km2(
+    p: &Point,
+) -> Box<dyn BoxableExpression<listings::table, MultiBackend, SqlType = Double>> {
+    let (kx, ky) = (km_per_degree_lon(p.lat), km_per_degree_lat());
+    Box::new(
+        sql::<Double>("(((lat - ")
+            .bind::<Double, _>(p.lat)
+            .sql(") * ")
+            .bind::<Double, _>(ky)
+            .sql(") * ((lat - ")
+            .bind::<Double, _>(p.lat)
+            .sql(") * ")
+            .bind::<Double, _>(ky)
+            .sql(") + ((lon - ")
+            .bind::<Double, _>(p.lon)
+            .sql(") * ")
+            .bind::<Double, _>(kx)
+            .sql(") * ((lon - ")
+            .bind::<Double, _>(p.lon)
+            .sql(") * ")
+            .bind::<Double, _>(kx)
+            .sql("))"),
+    )
+}
+
+pub async fn search(db: &Db, user: CurrentUser, q: SearchQuery) -> Result<ListingPage, ApiError> {
+    let own_org = if q.mine {
+        Some(user.organization_id.clone().ok_or_else(|| {
+            ApiError::forbidden(
+                "organization_required",
+                "You do not belong to an organization.",
+            )
+        })?)
+    } else {
+        if !user.is_staff() {
+            user.require_verified_member()?;
+        }
+        None
+    };
+    let mut c = Checks::default();
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        c.push("limit", "range", "must be between 1 and 100");
+    }
+    let sort = q.sort.unwrap_or(SortOrder::Newest);
+    let point = match (q.near_lat, q.near_lon) {
+        (Some(lat), Some(lon)) => {
+            let radius_km = q.radius_km.unwrap_or(100.0);
+            if !(-90.0..=90.0).contains(&lat) {
+                c.push("near_lat", "range", "must be between -90 and 90");
+            }
+            if !(-180.0..=180.0).contains(&lon) {
+                c.push("near_lon", "range", "must be between -180 and 180");
+            }
+            if !(0.1..=2000.0).contains(&radius_km) {
+                c.push("radius_km", "range", "must be between 0.1 and 2000");
+            }
+            Some(Point {
+                lat,
+                lon,
+                radius_km,
+            })
+        }
+        (None, None) => None,
+        _ => {
+            c.push(
+                "near_lat",
+                "incomplete",
+                "give near_lat and near_lon together",
+            );
+            None
+        }
+    };
+    if sort == SortOrder::Distance && point.is_none() {
+        c.push(
+            "sort",
+            "needs_point",
+            "sorting by distance needs near_lat and near_lon",
+        );
+    }
+    if let Some(code) = &q.region_code
+        && !(2..=6).contains(&code.len())
+    {
+        c.push("region_code", "invalid", "must be 2 to 6 digits");
+    }
+    if q.region_code
+        .as_deref()
+        .is_some_and(|r| !r.bytes().all(|b| b.is_ascii_digit()))
+    {
+        c.push("region_code", "invalid", "must be 2 to 6 digits");
+    }
+    let grade = match q.grade.as_deref() {
+        None => None,
+        Some(g) => match g
+            .split_once(':')
+            .and_then(|(rule, grade)| Some((rule.to_string(), at_least(rule, grade)?)))
+        {
+            Some(parsed) => Some(parsed),
+            None => {
+                c.push(
+                    "grade",
+                    "invalid",
+                    "use rule:grade, e.g. fly_ash:II or steel_slag_stability:pass",
+                );
+                None
+            }
+        },
+    };
+    let tonnes = |c: &mut Checks, field: &str, v: &Option<String>| {
+        v.as_deref().and_then(|t| {
+            parse_tonnes(t)
+                .map_err(|e| c.push(field, e.code(), e.to_string()))
+                .ok()
+        })
+    };
+    let yuan = |c: &mut Checks, field: &str, v: &Option<String>| {
+        v.as_deref().and_then(|t| {
+            parse_yuan(t)
+                .map_err(|e| c.push(field, e.code(), e.to_string()))
+                .ok()
+        })
+    };
+    let min_kg = tonnes(&mut c, "min_quantity_t", &q.min_quantity_t);
+    let max_kg = tonnes(&mut c, "max_quantity_t", &q.max_quantity_t);
+    let min_fen = yuan(&mut c, "min_price", &q.min_price);
+    let max_fen = yuan(&mut c, "max_price", &q.max_price);
+    if q.q.as_deref().is_some_and(|t| t.chars().count() > 100) {
+        c.push("q", "length", "must be at most 100 characters");
+    }
+    let cursor = match &q.cursor {
+        Some(text) => match decode(text, sort) {
+            Ok(cur) => Some(cur),
+            Err(e) => {
+                c.0.extend(e.errors);
+                None
+            }
+        },
+        None => None,
+    };
+    c.finish()?;
+
+    db.run(move |conn| {
+        let mut query: Query = listings::table.into_boxed();
+        query = match &own_org {
+            Some(org) => {
+                let mut mine = query.filter(listings::organization_id.eq(org.clone()));
+                if let Some(s) = q.status {
+                    mine = mine.filter(listings::status.eq(s.as_str()));
+                }
+                mine
+            }
+            None => query
+                .filter(listings::status.eq(ListingStatus::Published.as_str()))
+                .filter(
+                    listings::available_until
+                        .is_null()
+                        .or(listings::available_until.ge(now())),
+                ),
+        };
+        if let Some(cat) = &q.category {
+            query = query.filter(listings::category_code.eq(cat.clone()));
+        }
+        if let Some(st) = &q.subtype {
+            query = query.filter(listings::subtype.eq(st.clone()));
+        }
+        if let Some((rule, grades)) = grade {
+            query = query.filter(
+                listings::id.eq_any(
+                    listing_grades::table
+                        .filter(listing_grades::rule.eq(rule))
+                        .filter(listing_grades::grade.eq_any(grades))
+                        .select(listing_grades::listing_id),
+                ),
+            );
+        }
+        if let Some(region) = &q.region_code {
+            query = query.filter(listings::region_code.like(format!("{region}%")));
+        }
+        if let Some(p) = &point {
+            let b = bounding_box(p.lat, p.lon, p.radius_km);
+            query = query
+                .filter(listings::lat.between(b.min_lat, b.max_lat))
+                .filter(listings::lon.between(b.min_lon, b.max_lon))
+                .filter(planar_km2(p).le(p.radius_km * p.radius_km));
+        }
+        if let Some(v) = min_kg {
+            query = query.filter(listings::remaining_kg.ge(v));
+        }
+        if let Some(v) = max_kg {
+            query = query.filter(listings::remaining_kg.le(v));
+        }
+        if let Some(v) = min_fen {
+            query = query.filter(listings::search_price_fen.ge(v));
+        }
+        if let Some(v) = max_fen {
+            query = query.filter(listings::search_price_fen.le(v));
+        }
+        if let Some(terms) = q.delivery_terms {
+            query = query.filter(listings::delivery_terms.eq(terms.as_str()));
+        }
+        if let Some(day) = q.available_on {
+            let start = day.and_time(NaiveTime::MIN);
+            let end = start + chrono::Duration::days(1);
+            query = query.filter(listings::available_from.lt(end)).filter(
+                listings::available_until
+                    .is_null()
+                    .or(listings::available_until.ge(start)),
+            );
+        }
+        if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            let escaped = text
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let pattern = format!("%{escaped}%");
+            query = query.filter(
+                sql::<Bool>("(lower(title) LIKE ")
+                    .bind::<Text, _>(pattern.clone())
+                    .sql(" ESCAPE '\\' OR lower(description) LIKE ")
+                    .bind::<Text, _>(pattern)
+                    .sql(" ESCAPE '\\')"),
+            );
+        }
+        // Sort and continue after the cursor: (key, id) strictly beyond the last item.
+        let after_id = cursor.as_ref().map(|c| c.id.clone());
+        let key = cursor.as_ref().and_then(|c| c.key);
+        query = match sort {
+            SortOrder::Newest => {
+                let q = query.order((listings::id.desc(),));
+                match after_id {
+                    Some(id) => q.filter(listings::id.lt(id)),
+                    None => q,
+                }
+            }
+            SortOrder::PriceAsc | SortOrder::PriceDesc => {
+                let q = query.filter(listings::search_price_fen.is_not_null());
+                let asc = sort == SortOrder::PriceAsc;
+                let q = if asc {
+                    q.order((listings::search_price_fen.asc(), listings::id.asc()))
+                } else {
+                    q.order((listings::search_price_fen.desc(), listings::id.desc()))
+                };
+                match (after_id, key) {
+                    (Some(id), Some(k)) => {
+                        let k = k as i64;
+                        if asc {
+                            q.filter(
+                                listings::search_price_fen
+                                    .gt(k)
+                                    .or(listings::search_price_fen.eq(k).and(listings::id.gt(id))),
+                            )
+                        } else {
+                            q.filter(
+                                listings::search_price_fen
+                                    .lt(k)
+                                    .or(listings::search_price_fen.eq(k).and(listings::id.lt(id))),
+                            )
+                        }
+                    }
+                    _ => q,
+                }
+            }
+            SortOrder::QuantityDesc | SortOrder::QuantityAsc => {
+                let asc = sort == SortOrder::QuantityAsc;
+                let q = if asc {
+                    query.order((listings::remaining_kg.asc(), listings::id.asc()))
+                } else {
+                    query.order((listings::remaining_kg.desc(), listings::id.desc()))
+                };
+                match (after_id, key) {
+                    (Some(id), Some(k)) => {
+                        let k = k as i64;
+                        if asc {
+                            q.filter(
+                                listings::remaining_kg
+                                    .gt(k)
+                                    .or(listings::remaining_kg.eq(k).and(listings::id.gt(id))),
+                            )
+                        } else {
+                            q.filter(
+                                listings::remaining_kg
+                                    .lt(k)
+                                    .or(listings::remaining_kg.eq(k).and(listings::id.lt(id))),
+                            )
+                        }
+                    }
+                    _ => q,
+                }
+            }
+            SortOrder::Distance => {
+                let p = point
+                    .as_ref()
+                    .ok_or_else(|| ApiError::field("sort", "needs_point", "needs a point"))?;
+                let q = query.order((planar_km2(p).asc(), listings::id.asc()));
+                match (after_id, key) {
+                    (Some(id), Some(k)) => q.filter(
+                        planar_km2(p)
+                            .gt(k)
+                            .or(planar_km2(p).eq(k).and(listings::id.gt(id))),
+                    ),
+                    _ => q,
+                }
+            }
+        };
+        let rows: Vec<ListingRow> = query.limit(limit).load(conn)?;
+        let next_cursor = (rows.len() as i64 == limit)
+            .then(|| rows.last())
+            .flatten()
+            .map(|last| {
+                let key = match sort {
+                    SortOrder::Newest => None,
+                    SortOrder::PriceAsc | SortOrder::PriceDesc => {
+                        last.search_price_fen.map(|p| p as f64)
+                    }
+                    SortOrder::QuantityAsc | SortOrder::QuantityDesc => {
+                        Some(last.remaining_kg as f64)
+                    }
+                    SortOrder::Distance => point.as_ref().map(|p| {
+                        let dy = (last.lat - p.lat) * km_per_degree_lat();
+                        let dx = (last.lon - p.lon) * km_per_degree_lon(p.lat);
+                        dy * dy + dx * dx
+                    }),
+                };
+                encode(&Cursor {
+                    key,
+                    id: last.id.clone(),
+                    sort: sort.as_str().into(),
+                })
+            });
+        let mut items = views(conn, rows)?;
+        if let Some(p) = &point {
+            for item in &mut items {
+                let d = haversine_km(p.lat, p.lon, item.site.lat, item.site.lon);
+                item.distance_km = Some((d * 1000.0).round() / 1000.0);
+            }
+        }
+        Ok(ListingPage { items, next_cursor })
+    })
+    .await
+}
