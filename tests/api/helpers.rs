@@ -374,6 +374,21 @@ impl TestApp {
             .expect("request sent")
     }
 
+    pub async fn patch(
+        &self,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     /// A direct database connection, for arranging what no public route can (the first admin).
     pub fn conn(&self) -> wufei::db::DbConnection {
         wufei::db::DbConnection::establish(&wufei::db::connection_string(&self.db.url).unwrap())

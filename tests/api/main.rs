@@ -4,6 +4,7 @@
 mod access;
 mod auth;
 mod helpers;
+mod listings;
 mod ops;
 mod outbox;
 mod schema;
