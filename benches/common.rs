@@ -1,0 +1,125 @@
+//! Shared by the benchmark programs: a fresh database of either backend, a running server, a
+//! signed-in user, and latency statistics.
+
+use std::time::{Duration, Instant};
+
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use wufei::config::Settings;
+use wufei::db::{DbConnection, connection_string};
+use wufei::startup::Application;
+
+pub const PASSWORD: &str = "Bench-Slag-Kiln-2026-river";
+
+/// A database for one benchmark run: a temp SQLite file, or a PostgreSQL database created from
+/// the admin URL and dropped at the end.
+pub struct BenchDb {
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+impl BenchDb {
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self {
+            url: format!("sqlite://{}/bench.db", dir.path().display()),
+            dir,
+            pg: None,
+        }
+    }
+
+    pub fn postgres(admin_url: &str) -> Self {
+        let name = format!("wufei_bench_{}", std::process::id());
+        let mut admin =
+            diesel::PgConnection::establish(admin_url).expect("PostgreSQL admin connection");
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .expect("drop db");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create db");
+        let base = admin_url.rsplit_once('/').expect("URL with a database").0;
+        Self {
+            url: format!("{base}/{name}"),
+            dir: tempfile::tempdir().expect("temp dir"),
+            pg: Some((admin_url.to_string(), name)),
+        }
+    }
+
+    pub fn conn(&self) -> DbConnection {
+        DbConnection::establish(&connection_string(&self.url).unwrap()).expect("connect")
+    }
+
+    /// Starts the service on this database; returns its base URL.
+    pub async fn serve(&self) -> String {
+        let url = self.url.clone();
+        let dir = self.dir.path().display().to_string();
+        let settings = Settings::from_lookup(|k| match k {
+            "WUFEI_DATABASE_URL" => Some(url.clone()),
+            "WUFEI_DATA_DIR" => Some(dir.clone()),
+            "WUFEI_BIND" => Some("127.0.0.1:0".into()),
+            "WUFEI_DB_POOL_SIZE" => Some("16".into()),
+            "WUFEI_LOGIN_MAX_FAILURES" => Some("1000000".into()),
+            _ => None,
+        })
+        .expect("settings");
+        let app = Application::build(settings).await.expect("application");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        actix_web::rt::spawn(app.run_until_stopped());
+        base
+    }
+
+    pub fn backend(&self) -> &'static str {
+        if self.pg.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+}
+
+impl Drop for BenchDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.pg
+            && let Ok(mut c) = diesel::PgConnection::establish(admin)
+        {
+            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+/// Runs `total` requests, `concurrency` at a time; returns each latency and the wall time.
+pub async fn drive<F, Fut>(total: usize, concurrency: usize, make: F) -> (Vec<Duration>, Duration)
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    use futures_util::StreamExt;
+    let started = Instant::now();
+    let latencies: Vec<Duration> = futures_util::stream::iter(0..total)
+        .map(|i| {
+            let fut = make(i);
+            async move {
+                let t = Instant::now();
+                assert!(fut.await, "request {i} failed");
+                t.elapsed()
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    (latencies, started.elapsed())
+}
+
+pub fn report(label: &str, mut latencies: Vec<Duration>, wall: Duration) {
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    println!(
+        "{label:<58} {:>8.1} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   (n={})",
+        latencies.len() as f64 / wall.as_secs_f64(),
+        pct(0.50).as_secs_f64() * 1000.0,
+        pct(0.99).as_secs_f64() * 1000.0,
+        latencies.len()
+    );
+}
