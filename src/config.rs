@@ -25,6 +25,16 @@ pub struct Settings {
     pub db_pool_size: u32,
     pub outbox: OutboxSettings,
     pub login_throttle: LoginThrottle,
+    pub trade: TradeSettings,
+}
+
+#[derive(Clone, Debug)]
+pub struct TradeSettings {
+    /// Deals whose amount is at most this many fen (in magnitude) skip staff approval; None = all
+    /// deals are moderated.
+    pub auto_approve_fen: Option<i64>,
+    /// Weighbridge tolerance between dispatched and received net weight, in per mille.
+    pub tolerance_permille: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -135,6 +145,27 @@ impl Settings {
                 )?,
                 lease_secs: parse_var("WUFEI_OUTBOX_LEASE_SECS", 60)?,
                 backoff_base_secs: parse_var("WUFEI_OUTBOX_BACKOFF_SECS", 5)?,
+            },
+            trade: TradeSettings {
+                auto_approve_fen: match var("WUFEI_DEAL_AUTO_APPROVE_YUAN") {
+                    None => None,
+                    Some(v) => Some(
+                        crate::domain::quantity::parse_yuan(&v)
+                            .map_err(|e| anyhow::anyhow!("WUFEI_DEAL_AUTO_APPROVE_YUAN {e}"))?
+                            .abs(),
+                    ),
+                },
+                tolerance_permille: {
+                    let pct: f64 = parse(
+                        "WUFEI_TRANSFER_TOLERANCE_PCT",
+                        var("WUFEI_TRANSFER_TOLERANCE_PCT"),
+                        2.0,
+                    )?;
+                    if !(0.0..=50.0).contains(&pct) {
+                        bail!("WUFEI_TRANSFER_TOLERANCE_PCT must be between 0 and 50");
+                    }
+                    (pct * 10.0).round() as i64
+                },
             },
             login_throttle: LoginThrottle {
                 max_failures: parse_u64("WUFEI_LOGIN_MAX_FAILURES", 10)?,

@@ -78,6 +78,7 @@ impl Application {
                 .split_for_parts();
             app.app_data(state.clone())
                 .app_data(problems::json_config())
+                .app_data(web::PayloadConfig::new(problems::JSON_LIMIT))
                 .app_data(problems::path_config())
                 .app_data(problems::query_config())
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api-spec/openapi.json", spec.clone()))

@@ -244,6 +244,73 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    offers (id) {
+        id -> Text,
+        listing_id -> Text,
+        organization_id -> Text,
+        user_id -> Text,
+        quantity_kg -> BigInt,
+        price_fen_per_t -> BigInt,
+        window_from -> Nullable<Timestamp>,
+        window_until -> Nullable<Timestamp>,
+        intended_use -> Text,
+        message -> Text,
+        expires_at -> Timestamp,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        counter_price_fen_per_t -> Nullable<BigInt>,
+        counter_quantity_kg -> Nullable<BigInt>,
+        counter_message -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deals (id) {
+        id -> Text,
+        offer_id -> Text,
+        listing_id -> Text,
+        producer_org_id -> Text,
+        receiver_org_id -> Text,
+        price_fen_per_t -> BigInt,
+        quantity_kg -> BigInt,
+        amount_fen -> BigInt,
+        intended_use -> Text,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        delivered_kg -> BigInt,
+        research_project_id -> Nullable<Text>,
+        version -> BigInt,
+        completed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    transfers (id) {
+        id -> Text,
+        deal_id -> Text,
+        manifest_no -> Text,
+        carrier -> Text,
+        vehicle_plate -> Text,
+        driver -> Text,
+        ticket_no -> Text,
+        gross_kg -> BigInt,
+        tare_kg -> BigInt,
+        net_kg -> BigInt,
+        dispatched_at -> Timestamp,
+        received_net_kg -> Nullable<BigInt>,
+        received_at -> Nullable<Timestamp>,
+        difference_flagged -> Bool,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sites -> organizations (organization_id));
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(user_tokens -> users (user_id));
@@ -255,6 +322,9 @@ diesel::joinable!(listing_properties -> listings (listing_id));
 diesel::joinable!(listing_grades -> listings (listing_id));
 diesel::joinable!(listing_attachments -> listings (listing_id));
 diesel::joinable!(category_subtypes -> categories (category_code));
+diesel::joinable!(offers -> listings (listing_id));
+diesel::joinable!(deals -> listings (listing_id));
+diesel::joinable!(transfers -> deals (deal_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -274,4 +344,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     listing_properties,
     listing_grades,
     listing_attachments,
+    offers,
+    deals,
+    transfers,
 );

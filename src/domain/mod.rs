@@ -1,7 +1,9 @@
 //! Pure rules of the exchange: identifiers, codes, roles and state machines. No I/O here.
 
+pub mod deal;
 pub mod grading;
 pub mod listing;
+pub mod offer;
 pub mod organization;
 pub mod outbox;
 pub mod quantity;

@@ -3,15 +3,18 @@
 pub mod admin;
 pub mod auth;
 pub mod catalog;
+pub mod deals;
 pub mod extractors;
 pub mod listings;
 pub mod metrics;
 pub mod moderation;
 pub mod notifications;
+pub mod offers;
 pub mod ops;
 pub mod organizations;
 pub mod pagination;
 pub mod problems;
+pub mod trade;
 
 use actix_web::App;
 use utoipa::OpenApi;
@@ -61,6 +64,25 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(listings::withdraw)
         .service(listings::review_queue)
         .service(listings::decide)
+        .service(offers::place)
+        .service(offers::for_listing)
+        .service(offers::mine)
+        .service(offers::get)
+        .service(offers::accept)
+        .service(offers::reject)
+        .service(offers::counter)
+        .service(offers::accept_counter)
+        .service(offers::reject_counter)
+        .service(offers::withdraw)
+        .service(deals::list)
+        .service(deals::get)
+        .service(deals::record_transfer)
+        .service(deals::receive)
+        .service(deals::complete)
+        .service(deals::dispute)
+        .service(deals::approval_queue)
+        .service(deals::disputes)
+        .service(deals::decide)
         .service(notifications::list)
         .service(notifications::mark_read);
 }
@@ -85,6 +107,8 @@ fn api_v1(cfg: &mut ServiceConfig) {
         (name = "notifications", description = "In-app notifications"),
         (name = "catalog", description = "GB/T 39198 material catalog and grading"),
         (name = "listings", description = "Producers' lots and search"),
+        (name = "offers", description = "Sealed offers, counter-offers and acceptance"),
+        (name = "deals", description = "Deals, truckloads (transfer manifests) and disputes"),
     )
 )]
 struct ApiDoc;

@@ -17,6 +17,7 @@ use crate::domain::listing::{
     DeliveryTerms, Generation, HAZARDOUS_CHARACTERISTICS, ListingEvent, ListingStatus,
     PricingModel, SupplyPattern, hazardous_reason, transition,
 };
+use crate::domain::offer::OfferEvent;
 use crate::domain::organization::OrgKind;
 use crate::domain::quantity::{AmountError, format_tonnes, format_yuan, parse_tonnes, parse_yuan};
 use crate::error::{ApiError, FieldError};
@@ -24,6 +25,7 @@ use crate::service::access::CurrentUser;
 use crate::service::audit::{self, Entry};
 use crate::service::catalog::{Catalog, hazardous};
 use crate::service::notifications::{Notice, notify_owners};
+use crate::service::offers::end_open_offers;
 use crate::service::tokens::new_id;
 
 /// A decimal sent as a JSON number or string; parsed exactly by the domain.
@@ -1116,6 +1118,7 @@ pub async fn withdraw(db: &Db, user: CurrentUser, id: String) -> Result<Listing,
         }
         let row = load_row(conn, &id)?;
         move_to(conn, &row, ListingEvent::Withdraw, Some("withdrawn"))?;
+        end_open_offers(conn, &id, OfferEvent::LotClosed, "listing_withdrawn")?;
         audit_change(
             conn,
             &user.id,
@@ -1192,6 +1195,9 @@ pub fn decide_in(
         };
         let reason = (req.decision != ListingDecision::Approve).then_some(req.reason.as_str());
         move_to(conn, &row, event, reason)?;
+        if event == ListingEvent::Unpublish {
+            end_open_offers(conn, id, OfferEvent::Invalidate, "listing_unpublished")?;
+        }
         let after = load(conn, id)?;
         audit::record(
             conn,

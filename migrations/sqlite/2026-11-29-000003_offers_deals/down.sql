@@ -1,0 +1,3 @@
+DROP TABLE transfers;
+DROP TABLE deals;
+DROP TABLE offers;

@@ -1,0 +1,309 @@
+//! /deals: moderation by staff, truckloads, receipts, completion and disputes.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::domain::deal::DealStatus;
+use crate::error::{ApiResult, Problem};
+use crate::http::extractors::AuthUser;
+use crate::http::pagination::{Page, PageQuery};
+use crate::http::trade::{fingerprint, idempotency_key, respond};
+use crate::service::deals::{
+    self, Deal, DealDecisionRequest, DealDetail, DisputeRequest, ReceiptRequest, Transfer,
+    TransferRequest,
+};
+use crate::service::idempotency::{self, Stored};
+use crate::startup::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DealFilter {
+    pub status: Option<DealStatus>,
+}
+
+async fn page_of(
+    state: &AppState,
+    user: crate::service::access::CurrentUser,
+    status: Option<DealStatus>,
+    page: &PageQuery,
+) -> ApiResult<Page<Deal>> {
+    let limit = page.limit()?;
+    let cursor = page.cursor()?;
+    let items = state
+        .db
+        .run(move |conn| deals::list(conn, &user, status, cursor.as_deref(), limit))
+        .await?;
+    Ok(Page::new(items, limit, |d| d.id.clone()))
+}
+
+/// Your organization's deals (either side); every deal for staff.
+#[utoipa::path(
+    tag = "deals",
+    security(("bearer" = [])),
+    params(DealFilter, PageQuery),
+    responses(
+        (status = 200, body = Page<Deal>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/deals")]
+pub async fn list(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    filter: web::Query<DealFilter>,
+    page: web::Query<PageQuery>,
+) -> ApiResult<web::Json<Page<Deal>>> {
+    Ok(web::Json(
+        page_of(&state, user, filter.status, &page).await?,
+    ))
+}
+
+/// One deal with its truckloads (its parties and staff).
+#[utoipa::path(
+    tag = "deals",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Deal id")),
+    responses(
+        (status = 200, body = DealDetail),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/deals/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    path: web::Path<String>,
+) -> ApiResult<web::Json<DealDetail>> {
+    let id = path.into_inner();
+    Ok(web::Json(
+        state
+            .db
+            .run(move |conn| deals::get(conn, &user, &id))
+            .await?,
+    ))
+}
+
+/// The producer records a truckload (transfer manifest, 转移联单); net = gross − tare.
+/// Send an `Idempotency-Key` to make retries safe.
+#[utoipa::path(
+    tag = "deals",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "Deal id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h"),
+    ),
+    request_body = TransferRequest,
+    responses(
+        (status = 201, body = Transfer),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/deals/{id}/transfers")]
+pub async fn record_transfer(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    path: web::Path<String>,
+    body: web::Json<TransferRequest>,
+) -> ApiResult<HttpResponse> {
+    let key = idempotency_key(&req)?;
+    let hash = fingerprint(&req, &*body);
+    let id = path.into_inner();
+    let body = body.into_inner();
+    let tolerance = state.settings.trade.tolerance_permille;
+    let stored = idempotency::run(&state.db, user.id.clone(), key, hash, move |conn| {
+        Stored::new(
+            201,
+            deals::record_transfer(conn, &user, &id, &body, tolerance)?,
+        )
+    })
+    .await?;
+    Ok(respond(stored))
+}
+
+/// The receiver records the net weight at its weighbridge; a difference beyond the tolerance
+/// (default 2 %) is flagged and staff are told.
+#[utoipa::path(
+    tag = "deals",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "Deal id"),
+        ("tid" = String, Path, description = "Transfer id"),
+    ),
+    request_body = ReceiptRequest,
+    responses(
+        (status = 200, body = Transfer),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/deals/{id}/transfers/{tid}/receipt")]
+pub async fn receive(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    path: web::Path<(String, String)>,
+    body: web::Json<ReceiptRequest>,
+) -> ApiResult<web::Json<Transfer>> {
+    let (deal, transfer) = path.into_inner();
+    let body = body.into_inner();
+    let tolerance = state.settings.trade.tolerance_permille;
+    Ok(web::Json(
+        state
+            .db
+            .write(move |conn| deals::receive(conn, &user, &deal, &transfer, &body, tolerance))
+            .await?,
+    ))
+}
+
+/// The receiver confirms the deal is complete (every truckload received).
+#[utoipa::path(
+    tag = "deals",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Deal id")),
+    responses(
+        (status = 200, body = Deal),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/deals/{id}/complete")]
+pub async fn complete(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    path: web::Path<String>,
+) -> ApiResult<web::Json<Deal>> {
+    let id = path.into_inner();
+    Ok(web::Json(
+        state
+            .db
+            .write(move |conn| deals::complete(conn, &user, &id))
+            .await?,
+    ))
+}
+
+/// Either party opens a dispute for staff to resolve.
+#[utoipa::path(
+    tag = "deals",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Deal id")),
+    request_body = DisputeRequest,
+    responses(
+        (status = 200, body = Deal),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/deals/{id}/dispute")]
+pub async fn dispute(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    path: web::Path<String>,
+    body: web::Json<DisputeRequest>,
+) -> ApiResult<web::Json<Deal>> {
+    let id = path.into_inner();
+    let body = body.into_inner();
+    Ok(web::Json(
+        state
+            .db
+            .write(move |conn| deals::dispute(conn, &user, &id, &body))
+            .await?,
+    ))
+}
+
+/// Deals waiting for approval, oldest first (staff).
+#[utoipa::path(
+    tag = "moderation",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, body = Page<Deal>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/moderation/deals")]
+pub async fn approval_queue(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    page: web::Query<PageQuery>,
+) -> ApiResult<web::Json<Page<Deal>>> {
+    user.require_staff()?;
+    Ok(web::Json(
+        page_of(&state, user, Some(DealStatus::PendingApproval), &page).await?,
+    ))
+}
+
+/// Disputed deals, oldest first (staff).
+#[utoipa::path(
+    tag = "moderation",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, body = Page<Deal>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/moderation/disputes")]
+pub async fn disputes(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    page: web::Query<PageQuery>,
+) -> ApiResult<web::Json<Page<Deal>>> {
+    user.require_staff()?;
+    Ok(web::Json(
+        page_of(&state, user, Some(DealStatus::Disputed), &page).await?,
+    ))
+}
+
+/// Approves, holds, resumes or cancels a deal, or resolves a dispute, with a reason (staff).
+#[utoipa::path(
+    tag = "moderation",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Deal id")),
+    request_body = DealDecisionRequest,
+    responses(
+        (status = 200, body = Deal),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/moderation/deals/{id}/decision")]
+pub async fn decide(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    path: web::Path<String>,
+    body: web::Json<DealDecisionRequest>,
+) -> ApiResult<web::Json<Deal>> {
+    let id = path.into_inner();
+    let body = body.into_inner();
+    Ok(web::Json(
+        state
+            .db
+            .write(move |conn| deals::decide(conn, &user, &id, &body))
+            .await?,
+    ))
+}

@@ -1,0 +1,801 @@
+//! Deals: staff moderation, truckloads (transfer manifests, 转移联单) with weighbridge receipts,
+//! completion and disputes. A cancelled deal gives its undelivered tonnage back to the lot.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::schema::{deals, listings, transfers, users};
+use crate::db::{DbConnection, now};
+use crate::domain::deal::{DealEvent, DealStatus, difference_flagged, transition};
+use crate::domain::listing::ListingStatus;
+use crate::domain::offer::IntendedUse;
+use crate::domain::quantity::{format_tonnes, format_yuan};
+use crate::error::ApiError;
+use crate::service::access::CurrentUser;
+use crate::service::audit::{self, Entry};
+use crate::service::listings::Checks;
+use crate::service::notifications::{Notice, notify, notify_owners};
+use crate::service::tokens::new_id;
+
+#[derive(Debug, Serialize, ToSchema, Clone)]
+pub struct Deal {
+    pub id: String,
+    pub offer_id: String,
+    pub listing_id: String,
+    pub producer_org_id: String,
+    pub receiver_org_id: String,
+    pub price_per_t: String,
+    pub quantity_t: String,
+    /// Price × tonnes, rounded half away from zero to the fen; negative = the producer pays.
+    pub amount: String,
+    pub intended_use: IntendedUse,
+    pub status: DealStatus,
+    pub status_reason: Option<String>,
+    /// Tonnes the receiver confirmed at its weighbridge.
+    pub delivered_t: String,
+    pub research_project_id: Option<String>,
+    pub version: i64,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Debug, Clone)]
+pub struct DealRow {
+    pub id: String,
+    pub offer_id: String,
+    pub listing_id: String,
+    pub producer_org_id: String,
+    pub receiver_org_id: String,
+    pub price_fen_per_t: i64,
+    pub quantity_kg: i64,
+    pub amount_fen: i64,
+    pub intended_use: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub delivered_kg: i64,
+    pub research_project_id: Option<String>,
+    pub version: i64,
+    pub completed_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl DealRow {
+    pub fn status(&self) -> DealStatus {
+        DealStatus::parse(&self.status).unwrap_or(DealStatus::PendingApproval)
+    }
+
+    pub fn view(&self) -> Deal {
+        Deal {
+            id: self.id.clone(),
+            offer_id: self.offer_id.clone(),
+            listing_id: self.listing_id.clone(),
+            producer_org_id: self.producer_org_id.clone(),
+            receiver_org_id: self.receiver_org_id.clone(),
+            price_per_t: format_yuan(self.price_fen_per_t),
+            quantity_t: format_tonnes(self.quantity_kg),
+            amount: format_yuan(self.amount_fen),
+            intended_use: IntendedUse::parse(&self.intended_use).unwrap_or(IntendedUse::Other),
+            status: self.status(),
+            status_reason: self.status_reason.clone(),
+            delivered_t: format_tonnes(self.delivered_kg),
+            research_project_id: self.research_project_id.clone(),
+            version: self.version,
+            completed_at: self.completed_at.map(|t| t.and_utc()),
+            created_at: self.created_at.and_utc(),
+            updated_at: self.updated_at.and_utc(),
+        }
+    }
+
+    fn party(&self, user: &CurrentUser) -> bool {
+        user.belongs_to(&self.producer_org_id) || user.belongs_to(&self.receiver_org_id)
+    }
+}
+
+pub fn load_row(conn: &mut DbConnection, id: &str) -> Result<DealRow, ApiError> {
+    Ok(deals::table.find(id).first(conn)?)
+}
+
+pub fn load(conn: &mut DbConnection, id: &str) -> Result<Deal, ApiError> {
+    Ok(load_row(conn, id)?.view())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DealDetail {
+    #[serde(flatten)]
+    pub deal: Deal,
+    pub transfers: Vec<Transfer>,
+}
+
+/// A deal with its truckloads, for its parties and staff.
+pub fn get(conn: &mut DbConnection, user: &CurrentUser, id: &str) -> Result<DealDetail, ApiError> {
+    let row = load_row(conn, id)?;
+    if !(row.party(user) || user.is_staff()) {
+        return Err(ApiError::not_found());
+    }
+    let list: Vec<TransferRow> = transfers::table
+        .filter(transfers::deal_id.eq(id))
+        .order(transfers::id.asc())
+        .load(conn)?;
+    Ok(DealDetail {
+        deal: row.view(),
+        transfers: list.iter().map(TransferRow::view).collect(),
+    })
+}
+
+/// Deals of the caller's organization (either side), or every deal for staff; optionally by status.
+pub fn list(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    status: Option<DealStatus>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Deal>, ApiError> {
+    let mut q = deals::table
+        .order(deals::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if !user.is_staff() {
+        let org = user.organization_id.clone().unwrap_or_default();
+        q = q.filter(
+            deals::producer_org_id
+                .eq(org.clone())
+                .or(deals::receiver_org_id.eq(org)),
+        );
+    }
+    if let Some(s) = status {
+        q = q.filter(deals::status.eq(s.as_str()));
+    }
+    if let Some(after) = after {
+        q = q.filter(deals::id.gt(after.to_string()));
+    }
+    Ok(q.load::<DealRow>(conn)?.iter().map(DealRow::view).collect())
+}
+
+/// One guarded move of the deal state machine; returns the row after it.
+fn move_deal(
+    conn: &mut DbConnection,
+    row: &DealRow,
+    event: DealEvent,
+    reason: Option<&str>,
+) -> Result<DealRow, ApiError> {
+    let to = transition(row.status(), event).ok_or_else(|| {
+        ApiError::conflict(
+            "invalid_state",
+            format!("A deal that is {} cannot take {event:?}.", row.status),
+        )
+    })?;
+    let at = now();
+    let changed = diesel::update(
+        deals::table
+            .find(&row.id)
+            .filter(deals::status.eq(&row.status)),
+    )
+    .set((
+        deals::status.eq(to.as_str()),
+        deals::status_reason.eq(reason),
+        deals::completed_at.eq((to == DealStatus::Completed).then_some(at)),
+        deals::version.eq(deals::version + 1),
+        deals::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Err(ApiError::conflict(
+            "invalid_state",
+            "The deal changed meanwhile.",
+        ));
+    }
+    if to == DealStatus::Cancelled {
+        give_back(conn, row)?;
+    }
+    load_row(conn, &row.id)
+}
+
+/// A cancelled deal returns what was not delivered to the lot; a lot that had sold out reopens.
+fn give_back(conn: &mut DbConnection, row: &DealRow) -> QueryResult<()> {
+    let undelivered = (row.quantity_kg - row.delivered_kg).max(0);
+    if undelivered == 0 {
+        return Ok(());
+    }
+    diesel::update(listings::table.find(&row.listing_id))
+        .set((
+            listings::remaining_kg.eq(listings::remaining_kg + undelivered),
+            listings::version.eq(listings::version + 1),
+        ))
+        .execute(conn)?;
+    diesel::update(
+        listings::table
+            .find(&row.listing_id)
+            .filter(listings::status.eq(ListingStatus::Closed.as_str()))
+            .filter(listings::status_reason.eq("sold_out"))
+            .filter(
+                listings::available_until
+                    .is_null()
+                    .or(listings::available_until.gt(now())),
+            ),
+    )
+    .set((
+        listings::status.eq(ListingStatus::Published.as_str()),
+        listings::status_reason.eq("reopened_after_cancellation"),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+fn record(
+    conn: &mut DbConnection,
+    actor: &str,
+    action: &str,
+    before: &DealRow,
+    after: &DealRow,
+    reason: Option<&str>,
+) -> QueryResult<()> {
+    audit::record(
+        conn,
+        Entry {
+            actor: Some(actor),
+            action,
+            object_type: "deal",
+            object_id: &after.id,
+            reason,
+        },
+        Some(&before.view()),
+        Some(&after.view()),
+    )
+}
+
+fn tell_parties(
+    conn: &mut DbConnection,
+    deal: &DealRow,
+    kind: &str,
+    zh: &str,
+    en: &str,
+    note: &str,
+) -> QueryResult<()> {
+    for org in [&deal.producer_org_id, &deal.receiver_org_id] {
+        notify_owners(
+            conn,
+            org,
+            &Notice {
+                kind,
+                title_zh: zh.to_string(),
+                title_en: en.to_string(),
+                body_zh: note.to_string(),
+                body_en: note.to_string(),
+                object_type: Some("deal"),
+                object_id: Some(&deal.id),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Every alliance staff member (and admin) is told of what needs them: disputes, flagged weights.
+fn tell_staff(
+    conn: &mut DbConnection,
+    deal: &DealRow,
+    kind: &str,
+    zh: &str,
+    en: &str,
+    note: &str,
+) -> QueryResult<()> {
+    let staff: Vec<String> = users::table
+        .filter(users::platform_role.is_not_null())
+        .select(users::id)
+        .load(conn)?;
+    for id in staff {
+        notify(
+            conn,
+            &id,
+            &Notice {
+                kind,
+                title_zh: zh.to_string(),
+                title_en: en.to_string(),
+                body_zh: note.to_string(),
+                body_en: note.to_string(),
+                object_type: Some("deal"),
+                object_id: Some(&deal.id),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DealDecision {
+    Approve,
+    Hold,
+    /// Lifts a hold on a deal whose trucks have started.
+    Resume,
+    Cancel,
+    /// Ends a dispute with the deal completed.
+    ResolveCompleted,
+    /// Ends a dispute with the deal cancelled.
+    ResolveCancelled,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DealDecisionRequest {
+    pub decision: DealDecision,
+    #[schema(min_length = 3, max_length = 2000)]
+    pub reason: String,
+}
+
+pub fn decide(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: &str,
+    req: &DealDecisionRequest,
+) -> Result<Deal, ApiError> {
+    user.require_staff()?;
+    let mut c = Checks::default();
+    c.text("reason", &req.reason, 3, 2000);
+    c.finish()?;
+    let before = load_row(conn, id)?;
+    let event = match req.decision {
+        DealDecision::Approve => DealEvent::Approve,
+        DealDecision::Hold => DealEvent::Hold,
+        DealDecision::Resume => DealEvent::Resume,
+        DealDecision::Cancel => DealEvent::Cancel,
+        DealDecision::ResolveCompleted => DealEvent::ResolveCompleted,
+        DealDecision::ResolveCancelled => DealEvent::ResolveCancelled,
+    };
+    let after = move_deal(conn, &before, event, Some(&req.reason))?;
+    let action = format!("deal.{}", after.status);
+    record(conn, &user.id, &action, &before, &after, Some(&req.reason))?;
+    let (kind, zh, en) = match after.status() {
+        DealStatus::Approved => (
+            "deal_approved",
+            "交易已获联盟批准",
+            "Deal approved by the alliance",
+        ),
+        DealStatus::OnHold => ("deal_on_hold", "交易已暂停", "Deal put on hold"),
+        DealStatus::Cancelled => ("deal_cancelled", "交易已取消", "Deal cancelled"),
+        DealStatus::Completed => ("deal_completed", "交易已完成", "Deal completed"),
+        _ => ("deal_updated", "交易状态已更新", "Deal updated"),
+    };
+    tell_parties(conn, &after, kind, zh, en, &req.reason)?;
+    Ok(after.view())
+}
+
+#[derive(Debug, Serialize, ToSchema, Clone)]
+pub struct Transfer {
+    pub id: String,
+    pub deal_id: String,
+    /// Human-readable manifest number, e.g. `WF-20261129-7K3Q9D`.
+    pub manifest_no: String,
+    pub carrier: String,
+    pub vehicle_plate: String,
+    pub driver: String,
+    pub ticket_no: String,
+    pub gross_kg: i64,
+    pub tare_kg: i64,
+    pub net_kg: i64,
+    pub dispatched_at: DateTime<Utc>,
+    pub received_net_kg: Option<i64>,
+    pub received_at: Option<DateTime<Utc>>,
+    /// Received and dispatched net weights differ by more than the tolerance.
+    pub difference_flagged: bool,
+}
+
+#[derive(Queryable, Debug, Clone)]
+pub struct TransferRow {
+    pub id: String,
+    pub deal_id: String,
+    pub manifest_no: String,
+    pub carrier: String,
+    pub vehicle_plate: String,
+    pub driver: String,
+    pub ticket_no: String,
+    pub gross_kg: i64,
+    pub tare_kg: i64,
+    pub net_kg: i64,
+    pub dispatched_at: NaiveDateTime,
+    pub received_net_kg: Option<i64>,
+    pub received_at: Option<NaiveDateTime>,
+    pub difference_flagged: bool,
+    pub recorded_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+impl TransferRow {
+    pub fn view(&self) -> Transfer {
+        Transfer {
+            id: self.id.clone(),
+            deal_id: self.deal_id.clone(),
+            manifest_no: self.manifest_no.clone(),
+            carrier: self.carrier.clone(),
+            vehicle_plate: self.vehicle_plate.clone(),
+            driver: self.driver.clone(),
+            ticket_no: self.ticket_no.clone(),
+            gross_kg: self.gross_kg,
+            tare_kg: self.tare_kg,
+            net_kg: self.net_kg,
+            dispatched_at: self.dispatched_at.and_utc(),
+            received_net_kg: self.received_net_kg,
+            received_at: self.received_at.map(|t| t.and_utc()),
+            difference_flagged: self.difference_flagged,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    #[schema(min_length = 1, max_length = 200)]
+    pub carrier: String,
+    #[schema(min_length = 2, max_length = 20, example = "蒙B·12345")]
+    pub vehicle_plate: String,
+    #[schema(min_length = 1, max_length = 100)]
+    pub driver: String,
+    /// Weighbridge ticket number.
+    #[schema(min_length = 1, max_length = 100)]
+    pub ticket_no: String,
+    #[schema(minimum = 1, maximum = 200000)]
+    pub gross_kg: i64,
+    #[schema(minimum = 0, maximum = 200000)]
+    pub tare_kg: i64,
+    /// Optional check: must equal gross − tare when sent.
+    pub net_kg: Option<i64>,
+    pub dispatched_at: DateTime<Utc>,
+}
+
+/// Largest weight one truck can carry, as a plausibility bound.
+const MAX_TRUCK_KG: i64 = 200_000;
+
+fn manifest_no() -> String {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let mut rng = rand::rng();
+    let tail: String = (0..6)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
+    format!("WF-{}-{tail}", Utc::now().format("%Y%m%d"))
+}
+
+/// The producer records a truckload leaving its weighbridge.
+pub fn record_transfer(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    deal_id: &str,
+    req: &TransferRequest,
+    tolerance_permille: i64,
+) -> Result<Transfer, ApiError> {
+    let before = load_row(conn, deal_id)?;
+    if !(before.party(user) || user.is_staff()) {
+        return Err(ApiError::not_found());
+    }
+    if !user.belongs_to(&before.producer_org_id) {
+        return Err(ApiError::forbidden(
+            "producer_only",
+            "The producer records its dispatches.",
+        ));
+    }
+    let mut c = Checks::default();
+    c.text("carrier", &req.carrier, 1, 200);
+    c.text("vehicle_plate", &req.vehicle_plate, 2, 20);
+    c.text("driver", &req.driver, 1, 100);
+    c.text("ticket_no", &req.ticket_no, 1, 100);
+    if !(1..=MAX_TRUCK_KG).contains(&req.gross_kg) {
+        c.push(
+            "gross_kg",
+            "out_of_range",
+            format!("must be between 1 and {MAX_TRUCK_KG}"),
+        );
+    }
+    if !(0..=MAX_TRUCK_KG).contains(&req.tare_kg) {
+        c.push(
+            "tare_kg",
+            "out_of_range",
+            format!("must be between 0 and {MAX_TRUCK_KG}"),
+        );
+    }
+    let net = req.gross_kg - req.tare_kg;
+    if net <= 0 {
+        c.push("tare_kg", "not_below_gross", "must be below gross_kg");
+    }
+    if req.net_kg.is_some_and(|n| n != net) {
+        c.push("net_kg", "mismatch", "must equal gross_kg − tare_kg");
+    }
+    if req.dispatched_at > Utc::now() + chrono::Duration::minutes(10) {
+        c.push("dispatched_at", "in_future", "must not be in the future");
+    }
+    // SUM over BIGINT is NUMERIC on PostgreSQL; a deal has few truckloads, so add them here.
+    let dispatched: i64 = transfers::table
+        .filter(transfers::deal_id.eq(deal_id))
+        .select(transfers::net_kg)
+        .load::<i64>(conn)?
+        .iter()
+        .sum();
+    // Loads may run a little over the contract, within the weighbridge tolerance.
+    if net > 0 && (dispatched + net) * 1000 > before.quantity_kg * (1000 + tolerance_permille) {
+        c.push(
+            "gross_kg",
+            "exceeds_deal",
+            format!(
+                "the deal is for {} t; {} t already dispatched",
+                format_tonnes(before.quantity_kg),
+                format_tonnes(dispatched)
+            ),
+        );
+    }
+    c.finish()?;
+    let after = move_deal(
+        conn,
+        &before,
+        DealEvent::Dispatch,
+        before.status_reason.as_deref(),
+    )?;
+    let id = new_id();
+    diesel::insert_into(transfers::table)
+        .values((
+            transfers::id.eq(&id),
+            transfers::deal_id.eq(deal_id),
+            transfers::manifest_no.eq(manifest_no()),
+            transfers::carrier.eq(req.carrier.trim()),
+            transfers::vehicle_plate.eq(req.vehicle_plate.trim()),
+            transfers::driver.eq(req.driver.trim()),
+            transfers::ticket_no.eq(req.ticket_no.trim()),
+            transfers::gross_kg.eq(req.gross_kg),
+            transfers::tare_kg.eq(req.tare_kg),
+            transfers::net_kg.eq(net),
+            transfers::dispatched_at.eq(req.dispatched_at.naive_utc()),
+            transfers::recorded_by.eq(&user.id),
+            transfers::created_at.eq(now()),
+        ))
+        .execute(conn)?;
+    let transfer: TransferRow = transfers::table.find(&id).first(conn)?;
+    audit::record(
+        conn,
+        Entry {
+            actor: Some(&user.id),
+            action: "transfer.dispatched",
+            object_type: "transfer",
+            object_id: &id,
+            reason: None,
+        },
+        None::<&()>,
+        Some(&transfer.view()),
+    )?;
+    if after.status != before.status {
+        record(conn, &user.id, "deal.in_transfer", &before, &after, None)?;
+    }
+    let note = format!(
+        "{} · {} · {} kg",
+        transfer.manifest_no, transfer.vehicle_plate, transfer.net_kg
+    );
+    notify_owners(
+        conn,
+        &before.receiver_org_id,
+        &Notice {
+            kind: "transfer_recorded",
+            title_zh: "货物已发出（转移联单）".into(),
+            title_en: "Truckload dispatched (transfer manifest)".into(),
+            body_zh: note.clone(),
+            body_en: note,
+            object_type: Some("deal"),
+            object_id: Some(deal_id),
+        },
+    )?;
+    Ok(transfer.view())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptRequest {
+    #[schema(minimum = 0, maximum = 200000)]
+    pub received_net_kg: i64,
+    pub received_at: DateTime<Utc>,
+}
+
+/// The receiver records what its weighbridge measured; a difference beyond the tolerance is
+/// flagged and staff are told.
+pub fn receive(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    deal_id: &str,
+    transfer_id: &str,
+    req: &ReceiptRequest,
+    tolerance_permille: i64,
+) -> Result<Transfer, ApiError> {
+    let deal = load_row(conn, deal_id)?;
+    if !(deal.party(user) || user.is_staff()) {
+        return Err(ApiError::not_found());
+    }
+    let transfer: TransferRow = transfers::table
+        .filter(transfers::id.eq(transfer_id))
+        .filter(transfers::deal_id.eq(deal_id))
+        .first(conn)?;
+    if !user.belongs_to(&deal.receiver_org_id) {
+        return Err(ApiError::forbidden(
+            "receiver_only",
+            "The receiver records receipts.",
+        ));
+    }
+    if deal.status() != DealStatus::InTransfer {
+        return Err(ApiError::conflict(
+            "invalid_state",
+            format!("The deal is {}.", deal.status),
+        ));
+    }
+    let mut c = Checks::default();
+    if !(0..=MAX_TRUCK_KG).contains(&req.received_net_kg) {
+        c.push(
+            "received_net_kg",
+            "out_of_range",
+            format!("must be between 0 and {MAX_TRUCK_KG}"),
+        );
+    }
+    if req.received_at.naive_utc() < transfer.dispatched_at {
+        c.push(
+            "received_at",
+            "before_dispatch",
+            "must not be before the dispatch",
+        );
+    }
+    if req.received_at > Utc::now() + chrono::Duration::minutes(10) {
+        c.push("received_at", "in_future", "must not be in the future");
+    }
+    c.finish()?;
+    let flagged = difference_flagged(transfer.net_kg, req.received_net_kg, tolerance_permille);
+    let changed = diesel::update(
+        transfers::table
+            .find(transfer_id)
+            .filter(transfers::received_at.is_null()),
+    )
+    .set((
+        transfers::received_net_kg.eq(req.received_net_kg),
+        transfers::received_at.eq(req.received_at.naive_utc()),
+        transfers::difference_flagged.eq(flagged),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Err(ApiError::conflict(
+            "already_received",
+            "This truckload's receipt is already recorded.",
+        ));
+    }
+    diesel::update(deals::table.find(deal_id))
+        .set((
+            deals::delivered_kg.eq(deals::delivered_kg + req.received_net_kg),
+            deals::version.eq(deals::version + 1),
+            deals::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    let after: TransferRow = transfers::table.find(transfer_id).first(conn)?;
+    audit::record(
+        conn,
+        Entry {
+            actor: Some(&user.id),
+            action: "transfer.received",
+            object_type: "transfer",
+            object_id: transfer_id,
+            reason: None,
+        },
+        Some(&transfer.view()),
+        Some(&after.view()),
+    )?;
+    if flagged {
+        let note = format!(
+            "{}: dispatched {} kg, received {} kg",
+            after.manifest_no, after.net_kg, req.received_net_kg
+        );
+        tell_staff(
+            conn,
+            &deal,
+            "weight_difference_flagged",
+            "过磅差异超限",
+            "Weighbridge difference flagged",
+            &note,
+        )?;
+        tell_parties(
+            conn,
+            &deal,
+            "weight_difference_flagged",
+            "过磅差异超限",
+            "Weighbridge difference flagged",
+            &note,
+        )?;
+    }
+    Ok(after.view())
+}
+
+/// The receiver confirms the deal is complete; every dispatched truckload must be received.
+pub fn complete(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    deal_id: &str,
+) -> Result<Deal, ApiError> {
+    let before = load_row(conn, deal_id)?;
+    if !(before.party(user) || user.is_staff()) {
+        return Err(ApiError::not_found());
+    }
+    if !user.belongs_to(&before.receiver_org_id) {
+        return Err(ApiError::forbidden(
+            "receiver_only",
+            "The receiver confirms completion.",
+        ));
+    }
+    let open: i64 = transfers::table
+        .filter(transfers::deal_id.eq(deal_id))
+        .filter(transfers::received_at.is_null())
+        .count()
+        .get_result(conn)?;
+    if open > 0 {
+        return Err(ApiError::conflict(
+            "transfers_not_received",
+            "Record the receipt of every truckload first.",
+        ));
+    }
+    let after = move_deal(
+        conn,
+        &before,
+        DealEvent::Complete,
+        Some("confirmed_by_receiver"),
+    )?;
+    record(conn, &user.id, "deal.completed", &before, &after, None)?;
+    let note = format!("{} t delivered", format_tonnes(after.delivered_kg));
+    tell_parties(
+        conn,
+        &after,
+        "deal_completed",
+        "交易已完成",
+        "Deal completed",
+        &note,
+    )?;
+    Ok(after.view())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisputeRequest {
+    #[schema(min_length = 3, max_length = 2000)]
+    pub reason: String,
+}
+
+/// Either party opens a dispute; staff resolve it.
+pub fn dispute(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    deal_id: &str,
+    req: &DisputeRequest,
+) -> Result<Deal, ApiError> {
+    let before = load_row(conn, deal_id)?;
+    if !before.party(user) {
+        return Err(ApiError::not_found());
+    }
+    let mut c = Checks::default();
+    c.text("reason", &req.reason, 3, 2000);
+    c.finish()?;
+    let after = move_deal(conn, &before, DealEvent::Dispute, Some(&req.reason))?;
+    record(
+        conn,
+        &user.id,
+        "deal.disputed",
+        &before,
+        &after,
+        Some(&req.reason),
+    )?;
+    tell_staff(
+        conn,
+        &after,
+        "dispute_opened",
+        "交易争议待处理",
+        "Dispute opened",
+        &req.reason,
+    )?;
+    tell_parties(
+        conn,
+        &after,
+        "dispute_opened",
+        "交易争议已提出",
+        "Dispute opened",
+        &req.reason,
+    )?;
+    Ok(after.view())
+}

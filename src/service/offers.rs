@@ -1,0 +1,880 @@
+//! Sealed offers: placing, the producer's and the bidder's actions, and acceptance — which takes
+//! the quantity from the lot with one conditional update, so a lot is never oversold.
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::config::TradeSettings;
+use crate::db::schema::{deals, listings, offers, organizations};
+use crate::db::{DbConnection, now};
+use crate::domain::deal::DealStatus;
+use crate::domain::listing::{ListingStatus, PricingModel};
+use crate::domain::offer::{IntendedUse, OPEN, OfferActor, OfferEvent, OfferStatus, transition};
+use crate::domain::organization::OrgKind;
+use crate::domain::quantity::{amount_fen, format_tonnes, format_yuan};
+use crate::error::ApiError;
+use crate::service::access::CurrentUser;
+use crate::service::audit::{self, Entry};
+use crate::service::deals::{self as deal_records, Deal};
+use crate::service::listings::{Checks, Decimal, ListingRow, load_row as load_listing, visible};
+use crate::service::notifications::{Notice, notify, notify_owners};
+use crate::service::tokens::new_id;
+
+const DEFAULT_EXPIRY_DAYS: i64 = 7;
+const MAX_EXPIRY_DAYS: i64 = 90;
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfferRequest {
+    /// Tonnes, at least the lot's minimum order (research trials may ask for less), at most what remains.
+    pub quantity_t: Decimal,
+    /// Yuan per tonne; negative means the producer pays a gate fee.
+    pub price_per_t: Decimal,
+    pub window_from: Option<DateTime<Utc>>,
+    pub window_until: Option<DateTime<Utc>>,
+    pub intended_use: IntendedUse,
+    #[schema(max_length = 2000)]
+    pub message: Option<String>,
+    /// Defaults to 7 days from now; at most 90.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema, Clone)]
+pub struct Counter {
+    pub price_per_t: String,
+    pub quantity_t: String,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema, Clone)]
+pub struct Offer {
+    pub id: String,
+    pub listing_id: String,
+    /// The bidding organization.
+    pub organization_id: String,
+    pub status: OfferStatus,
+    pub status_reason: Option<String>,
+    pub quantity_t: String,
+    pub price_per_t: String,
+    pub window_from: Option<DateTime<Utc>>,
+    pub window_until: Option<DateTime<Utc>>,
+    pub intended_use: IntendedUse,
+    pub message: String,
+    pub expires_at: DateTime<Utc>,
+    /// The producer's counter-offer, while or after it was made.
+    pub counter: Option<Counter>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Debug, Clone)]
+pub struct OfferRow {
+    pub id: String,
+    pub listing_id: String,
+    pub organization_id: String,
+    pub user_id: String,
+    pub quantity_kg: i64,
+    pub price_fen_per_t: i64,
+    pub window_from: Option<NaiveDateTime>,
+    pub window_until: Option<NaiveDateTime>,
+    pub intended_use: String,
+    pub message: String,
+    pub expires_at: NaiveDateTime,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub counter_price_fen_per_t: Option<i64>,
+    pub counter_quantity_kg: Option<i64>,
+    pub counter_message: Option<String>,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl OfferRow {
+    pub fn status(&self) -> OfferStatus {
+        OfferStatus::parse(&self.status).unwrap_or(OfferStatus::Pending)
+    }
+
+    pub fn view(&self) -> Offer {
+        Offer {
+            id: self.id.clone(),
+            listing_id: self.listing_id.clone(),
+            organization_id: self.organization_id.clone(),
+            status: self.status(),
+            status_reason: self.status_reason.clone(),
+            quantity_t: format_tonnes(self.quantity_kg),
+            price_per_t: format_yuan(self.price_fen_per_t),
+            window_from: self.window_from.map(|t| t.and_utc()),
+            window_until: self.window_until.map(|t| t.and_utc()),
+            intended_use: IntendedUse::parse(&self.intended_use).unwrap_or(IntendedUse::Other),
+            message: self.message.clone(),
+            expires_at: self.expires_at.and_utc(),
+            counter: self.counter_price_fen_per_t.map(|p| Counter {
+                price_per_t: format_yuan(p),
+                quantity_t: format_tonnes(self.counter_quantity_kg.unwrap_or(self.quantity_kg)),
+                message: self.counter_message.clone(),
+            }),
+            version: self.version,
+            created_at: self.created_at.and_utc(),
+            updated_at: self.updated_at.and_utc(),
+        }
+    }
+}
+
+pub fn load_row(conn: &mut DbConnection, id: &str) -> Result<OfferRow, ApiError> {
+    Ok(offers::table.find(id).first(conn)?)
+}
+
+/// Offers are sealed: the bidder's organization, the lot's producer and staff see one; for anyone
+/// else it does not exist.
+fn sees(user: &CurrentUser, offer: &OfferRow, listing: &ListingRow) -> bool {
+    user.is_staff()
+        || user.belongs_to(&offer.organization_id)
+        || user.belongs_to(&listing.organization_id)
+}
+
+pub fn get(conn: &mut DbConnection, user: &CurrentUser, id: &str) -> Result<Offer, ApiError> {
+    let offer = load_row(conn, id)?;
+    let listing = load_listing(conn, &offer.listing_id)?;
+    if !sees(user, &offer, &listing) {
+        return Err(ApiError::not_found());
+    }
+    Ok(offer.view())
+}
+
+/// The offers on a lot: all of them for its producer and staff, only their own for a bidder.
+pub fn for_listing(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    listing_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Offer>, ApiError> {
+    let listing = load_listing(conn, listing_id)?;
+    if !visible(user, &listing) {
+        return Err(ApiError::not_found());
+    }
+    let mut q = offers::table
+        .filter(offers::listing_id.eq(listing_id))
+        .order(offers::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if !(user.is_staff() || user.belongs_to(&listing.organization_id)) {
+        q = q.filter(offers::organization_id.eq(user.organization_id.clone().unwrap_or_default()));
+    }
+    if let Some(after) = after {
+        q = q.filter(offers::id.gt(after.to_string()));
+    }
+    Ok(q.load::<OfferRow>(conn)?
+        .iter()
+        .map(OfferRow::view)
+        .collect())
+}
+
+/// The caller organization's offers: made (`received = false`) or received on its lots.
+pub fn mine(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    received: bool,
+    status: Option<OfferStatus>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Offer>, ApiError> {
+    let org = user.organization_id.clone().unwrap_or_default();
+    let mut q = offers::table
+        .order(offers::id.asc())
+        .limit(limit)
+        .into_boxed();
+    q = if received {
+        q.filter(
+            offers::listing_id.eq_any(
+                listings::table
+                    .filter(listings::organization_id.eq(org))
+                    .select(listings::id),
+            ),
+        )
+    } else {
+        q.filter(offers::organization_id.eq(org))
+    };
+    if let Some(s) = status {
+        q = q.filter(offers::status.eq(s.as_str()));
+    }
+    if let Some(after) = after {
+        q = q.filter(offers::id.gt(after.to_string()));
+    }
+    Ok(q.load::<OfferRow>(conn)?
+        .iter()
+        .map(OfferRow::view)
+        .collect())
+}
+
+pub fn place(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    listing_id: &str,
+    req: &OfferRequest,
+) -> Result<Offer, ApiError> {
+    let org = user.require_verified_member()?.to_string();
+    let kinds: String = organizations::table
+        .find(&org)
+        .select(organizations::kinds)
+        .first(conn)?;
+    let kinds = OrgKind::split(&kinds);
+    let research = kinds.contains(&OrgKind::Research);
+    if !kinds.contains(&OrgKind::Receiver) && !research {
+        return Err(ApiError::forbidden(
+            "receiver_only",
+            "Only receiver and research organizations make offers.",
+        ));
+    }
+    let listing = load_listing(conn, listing_id)?;
+    if !visible(user, &listing) {
+        return Err(ApiError::not_found());
+    }
+    if listing.organization_id == org {
+        return Err(ApiError::forbidden(
+            "own_listing",
+            "You cannot bid on your own organization's lot.",
+        ));
+    }
+    if listing.status() != ListingStatus::Published {
+        return Err(ApiError::conflict(
+            "listing_not_open",
+            "The lot is not open for offers.",
+        ));
+    }
+    let mut c = Checks::default();
+    let quantity = c.tonnes("quantity_t", &req.quantity_t);
+    let price = c.yuan("price_per_t", &req.price_per_t);
+    if let Some(q) = quantity {
+        if q > listing.remaining_kg {
+            c.push(
+                "quantity_t",
+                "exceeds_remaining",
+                format!("at most {} t remain", format_tonnes(listing.remaining_kg)),
+            );
+        }
+        let trial = research && req.intended_use == IntendedUse::ResearchTrial;
+        if q < listing.min_order_kg && !trial {
+            c.push(
+                "quantity_t",
+                "below_min_order",
+                format!(
+                    "the minimum order is {} t",
+                    format_tonnes(listing.min_order_kg)
+                ),
+            );
+        }
+    }
+    if let (Some(p), Some(reserve)) = (price, listing.reserve_fen_per_t)
+        && listing.pricing_model == PricingModel::Offers.as_str()
+        && p < reserve
+    {
+        c.push(
+            "price_per_t",
+            "below_reserve",
+            "is below the lot's reserve price",
+        );
+    }
+    let at = now();
+    let expires_at = req
+        .expires_at
+        .map_or(at + Duration::days(DEFAULT_EXPIRY_DAYS), |t| t.naive_utc());
+    if expires_at <= at + Duration::minutes(1) || expires_at > at + Duration::days(MAX_EXPIRY_DAYS)
+    {
+        c.push(
+            "expires_at",
+            "out_of_range",
+            "must be between a minute and 90 days from now",
+        );
+    }
+    if let (Some(from), Some(until)) = (req.window_from, req.window_until)
+        && until <= from
+    {
+        c.push("window_until", "before_start", "must be after window_from");
+    }
+    if let Some(m) = &req.message {
+        c.text("message", m, 0, 2000);
+    }
+    c.finish()?;
+    let id = new_id();
+    diesel::insert_into(offers::table)
+        .values((
+            offers::id.eq(&id),
+            offers::listing_id.eq(listing_id),
+            offers::organization_id.eq(&org),
+            offers::user_id.eq(&user.id),
+            offers::quantity_kg.eq(quantity.unwrap_or_default()),
+            offers::price_fen_per_t.eq(price.unwrap_or_default()),
+            offers::window_from.eq(req.window_from.map(|t| t.naive_utc())),
+            offers::window_until.eq(req.window_until.map(|t| t.naive_utc())),
+            offers::intended_use.eq(req.intended_use.as_str()),
+            offers::message.eq(req.message.as_deref().unwrap_or_default().trim()),
+            offers::expires_at.eq(expires_at),
+            offers::status.eq(OfferStatus::Pending.as_str()),
+            offers::created_at.eq(at),
+            offers::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    let offer = load_row(conn, &id)?;
+    record(conn, &user.id, "offer.placed", &offer, None)?;
+    notify_owners(
+        conn,
+        &listing.organization_id,
+        &Notice {
+            kind: "offer_received",
+            title_zh: format!("收到新报价：{}", listing.title),
+            title_en: format!("New offer on {}", listing.title),
+            body_zh: format!(
+                "{} 吨，每吨 {} 元。",
+                format_tonnes(offer.quantity_kg),
+                format_yuan(offer.price_fen_per_t)
+            ),
+            body_en: format!(
+                "{} t at {} yuan/t.",
+                format_tonnes(offer.quantity_kg),
+                format_yuan(offer.price_fen_per_t)
+            ),
+            object_type: Some("offer"),
+            object_id: Some(&id),
+        },
+    )?;
+    Ok(offer.view())
+}
+
+fn record(
+    conn: &mut DbConnection,
+    actor: &str,
+    action: &str,
+    after: &OfferRow,
+    before: Option<&OfferRow>,
+) -> QueryResult<()> {
+    audit::record(
+        conn,
+        Entry {
+            actor: Some(actor),
+            action,
+            object_type: "offer",
+            object_id: &after.id,
+            reason: after.status_reason.as_deref(),
+        },
+        before.map(OfferRow::view).as_ref(),
+        Some(&after.view()),
+    )
+}
+
+/// Checks that `user` may cause `event` on this offer: the producer's organization for producer
+/// actions, the bidder's for bidder actions. Anyone who cannot see the offer gets 404.
+fn authorize(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    offer: &OfferRow,
+    event: OfferEvent,
+) -> Result<ListingRow, ApiError> {
+    let listing = load_listing(conn, &offer.listing_id)?;
+    if !(user.belongs_to(&offer.organization_id) || user.belongs_to(&listing.organization_id)) {
+        return Err(ApiError::not_found());
+    }
+    let allowed = match event.actor() {
+        OfferActor::Producer => user.belongs_to(&listing.organization_id),
+        OfferActor::Bidder => user.belongs_to(&offer.organization_id),
+        OfferActor::System => false,
+    };
+    if !allowed {
+        return Err(ApiError::forbidden(
+            "not_your_move",
+            "The other party makes this move.",
+        ));
+    }
+    user.require_verified_member()?;
+    Ok(listing)
+}
+
+fn not_open(offer: &OfferRow, event: OfferEvent) -> ApiError {
+    ApiError::conflict(
+        "offer_not_open",
+        format!(
+            "The offer is {}; it cannot be {event:?}ed now.",
+            offer.status
+        )
+        .to_lowercase(),
+    )
+}
+
+/// One guarded state change: only from the status the offer was read in, and never after expiry.
+fn change_status(
+    conn: &mut DbConnection,
+    offer: &OfferRow,
+    event: OfferEvent,
+    reason: Option<&str>,
+) -> Result<OfferStatus, ApiError> {
+    let to = transition(offer.status(), event).ok_or_else(|| not_open(offer, event))?;
+    let at = now();
+    let values = (
+        offers::status.eq(to.as_str()),
+        offers::status_reason.eq(reason),
+        offers::version.eq(offers::version + 1),
+        offers::updated_at.eq(at),
+    );
+    let target = offers::table
+        .filter(offers::id.eq(&offer.id))
+        .filter(offers::status.eq(offer.status().as_str()));
+    let changed = if event.actor() == OfferActor::System {
+        diesel::update(target).set(values).execute(conn)?
+    } else {
+        // People act only on live offers; expiry is checked in the same statement.
+        diesel::update(target.filter(offers::expires_at.gt(at)))
+            .set(values)
+            .execute(conn)?
+    };
+    if changed == 0 {
+        let now_row = load_row(conn, &offer.id)?;
+        return Err(if now_row.status() == offer.status() {
+            ApiError::conflict("offer_expired", "The offer has expired.")
+        } else {
+            not_open(&now_row, event)
+        });
+    }
+    Ok(to)
+}
+
+fn tell_bidder(
+    conn: &mut DbConnection,
+    offer: &OfferRow,
+    kind: &str,
+    zh: &str,
+    en: &str,
+    note: &str,
+) -> QueryResult<()> {
+    notify(
+        conn,
+        &offer.user_id,
+        &Notice {
+            kind,
+            title_zh: zh.to_string(),
+            title_en: en.to_string(),
+            body_zh: note.to_string(),
+            body_en: note.to_string(),
+            object_type: Some("offer"),
+            object_id: Some(&offer.id),
+        },
+    )
+}
+
+pub fn reject(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: &str,
+    reason: &str,
+) -> Result<Offer, ApiError> {
+    let mut c = Checks::default();
+    c.text("reason", reason, 3, 2000);
+    c.finish()?;
+    let before = load_row(conn, id)?;
+    authorize(conn, user, &before, OfferEvent::Reject)?;
+    change_status(conn, &before, OfferEvent::Reject, Some(reason))?;
+    let after = load_row(conn, id)?;
+    record(conn, &user.id, "offer.rejected", &after, Some(&before))?;
+    tell_bidder(
+        conn,
+        &after,
+        "offer_rejected",
+        "报价被拒绝",
+        "Offer rejected",
+        reason,
+    )?;
+    Ok(after.view())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CounterRequest {
+    pub price_per_t: Option<Decimal>,
+    pub quantity_t: Option<Decimal>,
+    #[schema(max_length = 2000)]
+    pub message: Option<String>,
+}
+
+pub fn counter(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: &str,
+    req: &CounterRequest,
+) -> Result<Offer, ApiError> {
+    let before = load_row(conn, id)?;
+    let listing = authorize(conn, user, &before, OfferEvent::Counter)?;
+    let mut c = Checks::default();
+    let price = req
+        .price_per_t
+        .as_ref()
+        .and_then(|p| c.yuan("price_per_t", p));
+    let quantity = req
+        .quantity_t
+        .as_ref()
+        .and_then(|q| c.tonnes("quantity_t", q));
+    if req.price_per_t.is_none() && req.quantity_t.is_none() {
+        c.push(
+            "price_per_t",
+            "required",
+            "a counter-offer changes the price, the quantity or both",
+        );
+    }
+    if quantity.is_some_and(|q| q > listing.remaining_kg) {
+        c.push(
+            "quantity_t",
+            "exceeds_remaining",
+            format!("at most {} t remain", format_tonnes(listing.remaining_kg)),
+        );
+    }
+    if let Some(m) = &req.message {
+        c.text("message", m, 0, 2000);
+    }
+    c.finish()?;
+    change_status(conn, &before, OfferEvent::Counter, None)?;
+    diesel::update(offers::table.find(id))
+        .set((
+            offers::counter_price_fen_per_t.eq(price.unwrap_or(before.price_fen_per_t)),
+            offers::counter_quantity_kg.eq(quantity.unwrap_or(before.quantity_kg)),
+            offers::counter_message.eq(req.message.as_deref().map(str::trim)),
+        ))
+        .execute(conn)?;
+    let after = load_row(conn, id)?;
+    record(conn, &user.id, "offer.countered", &after, Some(&before))?;
+    let terms = format!(
+        "{} t @ {} yuan/t",
+        format_tonnes(after.counter_quantity_kg.unwrap_or(after.quantity_kg)),
+        format_yuan(
+            after
+                .counter_price_fen_per_t
+                .unwrap_or(after.price_fen_per_t)
+        )
+    );
+    tell_bidder(
+        conn,
+        &after,
+        "offer_countered",
+        "卖方提出还价",
+        "Counter-offer received",
+        &terms,
+    )?;
+    Ok(after.view())
+}
+
+pub fn withdraw(conn: &mut DbConnection, user: &CurrentUser, id: &str) -> Result<Offer, ApiError> {
+    bidder_ends(
+        conn,
+        user,
+        id,
+        OfferEvent::Withdraw,
+        "offer.withdrawn",
+        "withdrawn",
+    )
+}
+
+pub fn reject_counter(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<Offer, ApiError> {
+    bidder_ends(
+        conn,
+        user,
+        id,
+        OfferEvent::RejectCounter,
+        "offer.counter_rejected",
+        "counter_rejected",
+    )
+}
+
+fn bidder_ends(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: &str,
+    event: OfferEvent,
+    action: &str,
+    reason: &str,
+) -> Result<Offer, ApiError> {
+    let before = load_row(conn, id)?;
+    let listing = authorize(conn, user, &before, event)?;
+    change_status(conn, &before, event, Some(reason))?;
+    let after = load_row(conn, id)?;
+    record(conn, &user.id, action, &after, Some(&before))?;
+    notify_owners(
+        conn,
+        &listing.organization_id,
+        &Notice {
+            kind: if event == OfferEvent::Withdraw {
+                "offer_withdrawn"
+            } else {
+                "counter_rejected"
+            },
+            title_zh: format!("报价已撤回或还价被拒：{}", listing.title),
+            title_en: format!("Offer {reason}: {}", listing.title),
+            body_zh: format!("{} 吨", format_tonnes(after.quantity_kg)),
+            body_en: format!("{} t", format_tonnes(after.quantity_kg)),
+            object_type: Some("offer"),
+            object_id: Some(id),
+        },
+    )?;
+    Ok(after.view())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Acceptance {
+    pub deal: Deal,
+    pub offer: Offer,
+}
+
+/// The producer accepts an offer (all of it or `quantity_kg` of it).
+pub fn accept(
+    conn: &mut DbConnection,
+    trade: &TradeSettings,
+    user: &CurrentUser,
+    id: &str,
+    quantity: Option<&Decimal>,
+) -> Result<Acceptance, ApiError> {
+    let offer = load_row(conn, id)?;
+    let listing = authorize(conn, user, &offer, OfferEvent::Accept)?;
+    let kg = match quantity {
+        None => offer.quantity_kg,
+        Some(q) => {
+            let mut c = Checks::default();
+            let kg = c.tonnes("quantity_t", q);
+            if kg.is_some_and(|k| k > offer.quantity_kg) {
+                c.push(
+                    "quantity_t",
+                    "exceeds_offer",
+                    "cannot accept more than was offered",
+                );
+            }
+            c.finish()?;
+            kg.unwrap_or_default()
+        }
+    };
+    let price = offer.price_fen_per_t;
+    conclude(
+        conn,
+        trade,
+        user,
+        offer,
+        listing,
+        OfferEvent::Accept,
+        kg,
+        price,
+    )
+}
+
+/// The bidder accepts the producer's counter-offer.
+pub fn accept_counter(
+    conn: &mut DbConnection,
+    trade: &TradeSettings,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<Acceptance, ApiError> {
+    let offer = load_row(conn, id)?;
+    let listing = authorize(conn, user, &offer, OfferEvent::AcceptCounter)?;
+    let kg = offer.counter_quantity_kg.unwrap_or(offer.quantity_kg);
+    let price = offer
+        .counter_price_fen_per_t
+        .unwrap_or(offer.price_fen_per_t);
+    conclude(
+        conn,
+        trade,
+        user,
+        offer,
+        listing,
+        OfferEvent::AcceptCounter,
+        kg,
+        price,
+    )
+}
+
+/// Turns an offer into a deal: the offer's own state first (so one offer is never accepted
+/// twice), then the tonnage from the lot with one conditional update backed by a CHECK, then the
+/// deal. Any refusal rolls the whole transaction back.
+#[allow(clippy::too_many_arguments)]
+fn conclude(
+    conn: &mut DbConnection,
+    trade: &TradeSettings,
+    user: &CurrentUser,
+    offer: OfferRow,
+    listing: ListingRow,
+    event: OfferEvent,
+    kg: i64,
+    price: i64,
+) -> Result<Acceptance, ApiError> {
+    change_status(conn, &offer, event, None)?;
+    let at = now();
+    let taken = diesel::update(
+        listings::table
+            .filter(listings::id.eq(&listing.id))
+            .filter(listings::status.eq(ListingStatus::Published.as_str()))
+            .filter(listings::remaining_kg.ge(kg)),
+    )
+    .set((
+        listings::remaining_kg.eq(listings::remaining_kg - kg),
+        listings::version.eq(listings::version + 1),
+        listings::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    if taken == 0 {
+        return Err(ApiError::conflict(
+            "insufficient_quantity",
+            "The lot no longer has that much left, or is no longer open.",
+        ));
+    }
+    let amount = amount_fen(price, kg);
+    let auto = trade
+        .auto_approve_fen
+        .is_some_and(|limit| amount.abs() <= limit);
+    let deal_id = new_id();
+    diesel::insert_into(deals::table)
+        .values((
+            deals::id.eq(&deal_id),
+            deals::offer_id.eq(&offer.id),
+            deals::listing_id.eq(&listing.id),
+            deals::producer_org_id.eq(&listing.organization_id),
+            deals::receiver_org_id.eq(&offer.organization_id),
+            deals::price_fen_per_t.eq(price),
+            deals::quantity_kg.eq(kg),
+            deals::amount_fen.eq(amount),
+            deals::intended_use.eq(&offer.intended_use),
+            deals::status.eq(if auto {
+                DealStatus::Approved
+            } else {
+                DealStatus::PendingApproval
+            }
+            .as_str()),
+            deals::status_reason.eq(auto.then_some("auto_approved")),
+            deals::created_at.eq(at),
+            deals::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    let remaining: i64 = listings::table
+        .find(&listing.id)
+        .select(listings::remaining_kg)
+        .first(conn)?;
+    if remaining == 0 {
+        sell_out(conn, &listing)?;
+    }
+    let after = load_row(conn, &offer.id)?;
+    record(conn, &user.id, "offer.accepted", &after, Some(&offer))?;
+    let deal = deal_records::load(conn, &deal_id)?;
+    audit::record(
+        conn,
+        Entry {
+            actor: Some(&user.id),
+            action: "deal.created",
+            object_type: "deal",
+            object_id: &deal_id,
+            reason: None,
+        },
+        None::<&()>,
+        Some(&deal),
+    )?;
+    let terms = format!(
+        "{} t @ {} yuan/t = {} yuan",
+        format_tonnes(kg),
+        format_yuan(price),
+        format_yuan(amount)
+    );
+    match event {
+        OfferEvent::AcceptCounter => notify_owners(
+            conn,
+            &listing.organization_id,
+            &Notice {
+                kind: "offer_accepted",
+                title_zh: format!("还价已被接受：{}", listing.title),
+                title_en: format!("Counter-offer accepted: {}", listing.title),
+                body_zh: terms.clone(),
+                body_en: terms,
+                object_type: Some("deal"),
+                object_id: Some(&deal_id),
+            },
+        )?,
+        _ => tell_bidder(
+            conn,
+            &after,
+            "offer_accepted",
+            "报价已被接受",
+            "Offer accepted",
+            &terms,
+        )?,
+    }
+    Ok(Acceptance {
+        deal,
+        offer: after.view(),
+    })
+}
+
+/// Nothing remains: the lot closes, and the other open offers are rejected as sold out.
+fn sell_out(conn: &mut DbConnection, listing: &ListingRow) -> Result<(), ApiError> {
+    diesel::update(
+        listings::table
+            .find(&listing.id)
+            .filter(listings::status.eq(ListingStatus::Published.as_str())),
+    )
+    .set((
+        listings::status.eq(ListingStatus::Closed.as_str()),
+        listings::status_reason.eq("sold_out"),
+        listings::version.eq(listings::version + 1),
+    ))
+    .execute(conn)?;
+    end_open_offers(conn, &listing.id, OfferEvent::LotClosed, "sold_out")
+}
+
+/// Ends every open offer of a lot (sold out, withdrawn, or changed terms) and tells the bidders.
+pub fn end_open_offers(
+    conn: &mut DbConnection,
+    listing_id: &str,
+    event: OfferEvent,
+    reason: &str,
+) -> Result<(), ApiError> {
+    let open: Vec<OfferRow> = offers::table
+        .filter(offers::listing_id.eq(listing_id))
+        .filter(offers::status.eq_any(OPEN.map(OfferStatus::as_str)))
+        .load(conn)?;
+    for offer in open {
+        change_status(conn, &offer, event, Some(reason))?;
+        let after = load_row(conn, &offer.id)?;
+        audit::record(
+            conn,
+            Entry {
+                actor: None,
+                action: "offer.ended",
+                object_type: "offer",
+                object_id: &offer.id,
+                reason: Some(reason),
+            },
+            Some(&offer.view()),
+            Some(&after.view()),
+        )?;
+        let (kind, zh, en) = match event {
+            OfferEvent::Invalidate => (
+                "offer_invalidated",
+                "挂牌条件已变更，请重新报价",
+                "The lot's terms changed: please offer again",
+            ),
+            _ => ("offer_rejected", "报价未成交", "Offer not accepted"),
+        };
+        tell_bidder(conn, &after, kind, zh, en, reason)?;
+    }
+    Ok(())
+}
+
+/// Housekeeping: offers past their expiry end as expired.
+pub fn expire(conn: &mut DbConnection) -> QueryResult<usize> {
+    diesel::update(
+        offers::table
+            .filter(offers::status.eq_any(OPEN.map(OfferStatus::as_str)))
+            .filter(offers::expires_at.le(now())),
+    )
+    .set((
+        offers::status.eq(OfferStatus::Expired.as_str()),
+        offers::status_reason.eq("expired"),
+    ))
+    .execute(conn)
+}
