@@ -132,6 +132,17 @@ impl ApiError {
         e
     }
 
+    /// A concurrent change got in the way; retrying is safe.
+    pub fn busy(cause: impl Into<anyhow::Error>) -> Self {
+        let mut e = Self::conflict(
+            "concurrent_update",
+            "Another change got in the way; retry the request.",
+        );
+        e.retry_after_secs = Some(1);
+        e.cause = Some(cause.into());
+        e
+    }
+
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         let mut e = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -166,6 +177,11 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => Self::unavailable(e),
             // libpq reports a dropped server as an unknown error whose text says so.
             Error::DatabaseError(DatabaseErrorKind::UnableToSendCommand, _) => Self::unavailable(e),
+            // Two transactions crossed (PostgreSQL): the client may simply retry.
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Self::busy(e),
+            Error::DatabaseError(_, info) if info.message().contains("deadlock detected") => {
+                Self::busy(e)
+            }
             Error::DatabaseError(_, info)
                 if info.message().contains("server closed the connection")
                     || info.message().contains("no connection to the server")

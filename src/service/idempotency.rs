@@ -53,7 +53,7 @@ pub fn fingerprint(route: &str, body: &serde_json::Value) -> String {
 
 enum Reservation {
     Fresh,
-    Replay(Stored),
+    Taken,
 }
 
 fn reserve(
@@ -87,33 +87,49 @@ fn reserve(
         .execute(conn);
     match inserted {
         Ok(_) => Ok(Reservation::Fresh),
-        Err(e) if is_unique_violation(&e) => {
-            let (stored_hash, status, body): (String, Option<i32>, Option<String>) = mine
-                .select((
-                    idempotency_keys::request_hash,
-                    idempotency_keys::response_status,
-                    idempotency_keys::response_body,
-                ))
-                .first(conn)?;
-            if stored_hash != hash {
-                return Err(ApiError::unprocessable(
-                    "idempotency_key_reused",
-                    "This Idempotency-Key was used with another request.",
-                ));
-            }
-            match (status, body) {
-                (Some(status), Some(body)) => Ok(Reservation::Replay(Stored {
-                    status: status as u16,
-                    body: serde_json::from_str(&body).unwrap_or_default(),
-                    replayed: true,
-                })),
-                _ => Err(ApiError::conflict(
-                    "idempotency_in_progress",
-                    "A request with this Idempotency-Key is still running.",
-                )),
-            }
-        }
+        // PostgreSQL aborts the transaction on the failed insert: look at the holder after it.
+        Err(e) if is_unique_violation(&e) => Ok(Reservation::Taken),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// What an earlier request with the same key left.
+fn existing(
+    conn: &mut DbConnection,
+    user: &str,
+    key: &str,
+    hash: &str,
+) -> Result<Stored, ApiError> {
+    let found: Option<(String, Option<i32>, Option<String>)> = idempotency_keys::table
+        .filter(idempotency_keys::user_id.eq(user))
+        .filter(idempotency_keys::idempotency_key.eq(key))
+        .select((
+            idempotency_keys::request_hash,
+            idempotency_keys::response_status,
+            idempotency_keys::response_body,
+        ))
+        .first(conn)
+        .optional()?;
+    let in_progress = || {
+        ApiError::conflict(
+            "idempotency_in_progress",
+            "A request with this Idempotency-Key is still running.",
+        )
+    };
+    let (stored_hash, status, body) = found.ok_or_else(in_progress)?;
+    if stored_hash != hash {
+        return Err(ApiError::unprocessable(
+            "idempotency_key_reused",
+            "This Idempotency-Key was used with another request.",
+        ));
+    }
+    match (status, body) {
+        (Some(status), Some(body)) => Ok(Stored {
+            status: status as u16,
+            body: serde_json::from_str(&body).unwrap_or_default(),
+            replayed: true,
+        }),
+        _ => Err(in_progress()),
     }
 }
 
@@ -135,8 +151,8 @@ where
     check_key(&key)?;
     db.run(move |conn| {
         let reservation = write_tx(conn, |c| reserve(c, &user, &key, &hash))?;
-        if let Reservation::Replay(stored) = reservation {
-            return Ok(stored);
+        if let Reservation::Taken = reservation {
+            return existing(conn, &user, &key, &hash);
         }
         let outcome = write_tx(conn, |c| {
             let stored = change(c)?;

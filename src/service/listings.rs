@@ -990,6 +990,8 @@ pub async fn update(
         }
         write_details(conn, &id, &input, &checked)?;
         let action = if status != before.status {
+            // Bidders offered on other terms: they must offer again (as public tenders do).
+            end_open_offers(conn, &id, OfferEvent::Invalidate, "listing_terms_changed")?;
             "listing.edited_back_to_review"
         } else {
             "listing.edited"

@@ -692,8 +692,8 @@ pub fn accept_counter(
     )
 }
 
-/// Turns an offer into a deal: the offer's own state first (so one offer is never accepted
-/// twice), then the tonnage from the lot with one conditional update backed by a CHECK, then the
+/// Turns an offer into a deal: the tonnage from the lot with one conditional update backed by a
+/// CHECK, the offer's own guarded state change (so one offer is never accepted twice), then the
 /// deal. Any refusal rolls the whole transaction back.
 #[allow(clippy::too_many_arguments)]
 fn conclude(
@@ -706,7 +706,12 @@ fn conclude(
     kg: i64,
     price: i64,
 ) -> Result<Acceptance, ApiError> {
-    change_status(conn, &offer, event, None)?;
+    if transition(offer.status(), event).is_none() {
+        return Err(not_open(&offer, event));
+    }
+    // The lot's row is locked first, by the conditional update that takes the tonnage: every
+    // acceptance on a lot queues there, so none can hold an offer another one needs (PostgreSQL
+    // would otherwise find deadlocks when a sell-out ends the other offers).
     let at = now();
     let taken = diesel::update(
         listings::table
@@ -726,6 +731,9 @@ fn conclude(
             "The lot no longer has that much left, or is no longer open.",
         ));
     }
+    // Then the offer's own guarded change: a second acceptance of one offer fails here and its
+    // transaction gives the tonnage back.
+    change_status(conn, &offer, event, None)?;
     let amount = amount_fen(price, kg);
     let auto = trade
         .auto_approve_fen

@@ -9,3 +9,4 @@ mod ops;
 mod outbox;
 mod schema;
 mod spec;
+mod trade;
