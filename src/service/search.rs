@@ -267,170 +267,195 @@ pub async fn search(db: &Db, user: CurrentUser, q: SearchQuery) -> Result<Listin
     c.finish()?;
 
     db.run(move |conn| {
-        let mut query: Query = listings::table.into_boxed();
-        query = match &own_org {
-            Some(org) => {
-                let mut mine = query.filter(listings::organization_id.eq(org.clone()));
-                if let Some(s) = q.status {
-                    mine = mine.filter(listings::status.eq(s.as_str()));
+        let key = cursor.as_ref().and_then(|c| c.key);
+        let build = |radius_km: f64| -> Result<Query, ApiError> {
+            let mut query: Query = listings::table.into_boxed();
+            query = match &own_org {
+                Some(org) => {
+                    let mut mine = query.filter(listings::organization_id.eq(org.clone()));
+                    if let Some(s) = q.status {
+                        mine = mine.filter(listings::status.eq(s.as_str()));
+                    }
+                    mine
                 }
-                mine
+                None => query
+                    .filter(listings::status.eq(ListingStatus::Published.as_str()))
+                    .filter(
+                        listings::available_until
+                            .is_null()
+                            .or(listings::available_until.ge(now())),
+                    ),
+            };
+            if let Some(cat) = &q.category {
+                query = query.filter(listings::category_code.eq(cat.clone()));
             }
-            None => query
-                .filter(listings::status.eq(ListingStatus::Published.as_str()))
-                .filter(
+            if let Some(st) = &q.subtype {
+                query = query.filter(listings::subtype.eq(st.clone()));
+            }
+            if let Some((rule, grades)) = &grade {
+                query = query.filter(
+                    listings::id.eq_any(
+                        listing_grades::table
+                            .filter(listing_grades::rule.eq(rule.clone()))
+                            .filter(listing_grades::grade.eq_any(grades.clone()))
+                            .select(listing_grades::listing_id),
+                    ),
+                );
+            }
+            if let Some(region) = &q.region_code {
+                query = query.filter(listings::region_code.like(format!("{region}%")));
+            }
+            if let Some(p) = &point {
+                let b = bounding_box(p.lat, p.lon, radius_km);
+                query = query
+                    .filter(listings::lat.between(b.min_lat, b.max_lat))
+                    .filter(listings::lon.between(b.min_lon, b.max_lon))
+                    .filter(planar_km2(p).le(radius_km * radius_km));
+            }
+            if let Some(v) = min_kg {
+                query = query.filter(listings::remaining_kg.ge(v));
+            }
+            if let Some(v) = max_kg {
+                query = query.filter(listings::remaining_kg.le(v));
+            }
+            if let Some(v) = min_fen {
+                query = query.filter(listings::search_price_fen.ge(v));
+            }
+            if let Some(v) = max_fen {
+                query = query.filter(listings::search_price_fen.le(v));
+            }
+            if let Some(terms) = q.delivery_terms {
+                query = query.filter(listings::delivery_terms.eq(terms.as_str()));
+            }
+            if let Some(day) = q.available_on {
+                let start = day.and_time(NaiveTime::MIN);
+                let end = start + chrono::Duration::days(1);
+                query = query.filter(listings::available_from.lt(end)).filter(
                     listings::available_until
                         .is_null()
-                        .or(listings::available_until.ge(now())),
-                ),
-        };
-        if let Some(cat) = &q.category {
-            query = query.filter(listings::category_code.eq(cat.clone()));
-        }
-        if let Some(st) = &q.subtype {
-            query = query.filter(listings::subtype.eq(st.clone()));
-        }
-        if let Some((rule, grades)) = grade {
-            query = query.filter(
-                listings::id.eq_any(
-                    listing_grades::table
-                        .filter(listing_grades::rule.eq(rule))
-                        .filter(listing_grades::grade.eq_any(grades))
-                        .select(listing_grades::listing_id),
-                ),
-            );
-        }
-        if let Some(region) = &q.region_code {
-            query = query.filter(listings::region_code.like(format!("{region}%")));
-        }
-        if let Some(p) = &point {
-            let b = bounding_box(p.lat, p.lon, p.radius_km);
-            query = query
-                .filter(listings::lat.between(b.min_lat, b.max_lat))
-                .filter(listings::lon.between(b.min_lon, b.max_lon))
-                .filter(planar_km2(p).le(p.radius_km * p.radius_km));
-        }
-        if let Some(v) = min_kg {
-            query = query.filter(listings::remaining_kg.ge(v));
-        }
-        if let Some(v) = max_kg {
-            query = query.filter(listings::remaining_kg.le(v));
-        }
-        if let Some(v) = min_fen {
-            query = query.filter(listings::search_price_fen.ge(v));
-        }
-        if let Some(v) = max_fen {
-            query = query.filter(listings::search_price_fen.le(v));
-        }
-        if let Some(terms) = q.delivery_terms {
-            query = query.filter(listings::delivery_terms.eq(terms.as_str()));
-        }
-        if let Some(day) = q.available_on {
-            let start = day.and_time(NaiveTime::MIN);
-            let end = start + chrono::Duration::days(1);
-            query = query.filter(listings::available_from.lt(end)).filter(
-                listings::available_until
-                    .is_null()
-                    .or(listings::available_until.ge(start)),
-            );
-        }
-        if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            let escaped = text
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            let pattern = format!("%{escaped}%");
-            query = query.filter(
-                sql::<Bool>("(lower(title) LIKE ")
-                    .bind::<Text, _>(pattern.clone())
-                    .sql(" ESCAPE '\\' OR lower(description) LIKE ")
-                    .bind::<Text, _>(pattern)
-                    .sql(" ESCAPE '\\')"),
-            );
-        }
-        // Sort and continue after the cursor: (key, id) strictly beyond the last item.
-        let after_id = cursor.as_ref().map(|c| c.id.clone());
-        let key = cursor.as_ref().and_then(|c| c.key);
-        query = match sort {
-            SortOrder::Newest => {
-                let q = query.order((listings::id.desc(),));
-                match after_id {
-                    Some(id) => q.filter(listings::id.lt(id)),
-                    None => q,
-                }
+                        .or(listings::available_until.ge(start)),
+                );
             }
-            SortOrder::PriceAsc | SortOrder::PriceDesc => {
-                let q = query.filter(listings::search_price_fen.is_not_null());
-                let asc = sort == SortOrder::PriceAsc;
-                let q = if asc {
-                    q.order((listings::search_price_fen.asc(), listings::id.asc()))
-                } else {
-                    q.order((listings::search_price_fen.desc(), listings::id.desc()))
-                };
-                match (after_id, key) {
-                    (Some(id), Some(k)) => {
-                        let k = k as i64;
-                        if asc {
-                            q.filter(
-                                listings::search_price_fen
-                                    .gt(k)
-                                    .or(listings::search_price_fen.eq(k).and(listings::id.gt(id))),
-                            )
-                        } else {
-                            q.filter(
-                                listings::search_price_fen
-                                    .lt(k)
-                                    .or(listings::search_price_fen.eq(k).and(listings::id.lt(id))),
-                            )
+            if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                let escaped = text
+                    .to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                let pattern = format!("%{escaped}%");
+                query = query.filter(
+                    sql::<Bool>("(lower(title) LIKE ")
+                        .bind::<Text, _>(pattern.clone())
+                        .sql(" ESCAPE '\\' OR lower(description) LIKE ")
+                        .bind::<Text, _>(pattern)
+                        .sql(" ESCAPE '\\')"),
+                );
+            }
+            // Sort and continue after the cursor: (key, id) strictly beyond the last item.
+            let after_id = cursor.as_ref().map(|c| c.id.clone());
+            query =
+                match sort {
+                    SortOrder::Newest => {
+                        let q = query.order((listings::id.desc(),));
+                        match after_id {
+                            Some(id) => q.filter(listings::id.lt(id)),
+                            None => q,
                         }
                     }
-                    _ => q,
-                }
-            }
-            SortOrder::QuantityDesc | SortOrder::QuantityAsc => {
-                let asc = sort == SortOrder::QuantityAsc;
-                let q = if asc {
-                    query.order((listings::remaining_kg.asc(), listings::id.asc()))
-                } else {
-                    query.order((listings::remaining_kg.desc(), listings::id.desc()))
-                };
-                match (after_id, key) {
-                    (Some(id), Some(k)) => {
-                        let k = k as i64;
-                        if asc {
-                            q.filter(
-                                listings::remaining_kg
-                                    .gt(k)
-                                    .or(listings::remaining_kg.eq(k).and(listings::id.gt(id))),
-                            )
+                    SortOrder::PriceAsc | SortOrder::PriceDesc => {
+                        let q = query.filter(listings::search_price_fen.is_not_null());
+                        let asc = sort == SortOrder::PriceAsc;
+                        let q = if asc {
+                            q.order((listings::search_price_fen.asc(), listings::id.asc()))
                         } else {
-                            q.filter(
-                                listings::remaining_kg
-                                    .lt(k)
-                                    .or(listings::remaining_kg.eq(k).and(listings::id.lt(id))),
-                            )
+                            q.order((listings::search_price_fen.desc(), listings::id.desc()))
+                        };
+                        match (after_id, key) {
+                            (Some(id), Some(k)) => {
+                                let k = k as i64;
+                                if asc {
+                                    q.filter(listings::search_price_fen.gt(k).or(
+                                        listings::search_price_fen.eq(k).and(listings::id.gt(id)),
+                                    ))
+                                } else {
+                                    q.filter(listings::search_price_fen.lt(k).or(
+                                        listings::search_price_fen.eq(k).and(listings::id.lt(id)),
+                                    ))
+                                }
+                            }
+                            _ => q,
                         }
                     }
-                    _ => q,
-                }
-            }
-            SortOrder::Distance => {
-                let p = point
-                    .as_ref()
-                    .ok_or_else(|| ApiError::field("sort", "needs_point", "needs a point"))?;
-                let q = query.order((planar_km2(p).asc(), listings::id.asc()));
-                match (after_id, key) {
-                    (Some(id), Some(k)) => q.filter(
-                        planar_km2(p)
-                            .gt(k)
-                            .or(planar_km2(p).eq(k).and(listings::id.gt(id))),
-                    ),
-                    _ => q,
-                }
-            }
+                    SortOrder::QuantityDesc | SortOrder::QuantityAsc => {
+                        let asc = sort == SortOrder::QuantityAsc;
+                        let q = if asc {
+                            query.order((listings::remaining_kg.asc(), listings::id.asc()))
+                        } else {
+                            query.order((listings::remaining_kg.desc(), listings::id.desc()))
+                        };
+                        match (after_id, key) {
+                            (Some(id), Some(k)) => {
+                                let k = k as i64;
+                                if asc {
+                                    q.filter(
+                                        listings::remaining_kg.gt(k).or(listings::remaining_kg
+                                            .eq(k)
+                                            .and(listings::id.gt(id))),
+                                    )
+                                } else {
+                                    q.filter(
+                                        listings::remaining_kg.lt(k).or(listings::remaining_kg
+                                            .eq(k)
+                                            .and(listings::id.lt(id))),
+                                    )
+                                }
+                            }
+                            _ => q,
+                        }
+                    }
+                    SortOrder::Distance => {
+                        let p = point.as_ref().ok_or_else(|| {
+                            ApiError::field("sort", "needs_point", "needs a point")
+                        })?;
+                        let q = query.order((planar_km2(p).asc(), listings::id.asc()));
+                        match (after_id, key) {
+                            (Some(id), Some(k)) => q.filter(
+                                planar_km2(p)
+                                    .gt(k)
+                                    .or(planar_km2(p).eq(k).and(listings::id.gt(id))),
+                            ),
+                            _ => q,
+                        }
+                    }
+                };
+            Ok(query)
         };
-        let rows: Vec<ListingRow> = query.limit(limit).load(conn)?;
+        let rows: Vec<ListingRow> = match (&point, sort) {
+            (Some(p), SortOrder::Distance) => {
+                // Nearest first, in growing rings: a dense area never sorts every lot of the
+                // radius, only those of the first ring that holds a page.
+                let start = key.map_or(0.0, f64::sqrt);
+                let mut rows = Vec::new();
+                for r in [
+                    p.radius_km / 32.0,
+                    p.radius_km / 8.0,
+                    p.radius_km / 2.0,
+                    p.radius_km,
+                ] {
+                    if r <= start && r < p.radius_km {
+                        continue;
+                    }
+                    rows = build(r)?.limit(limit).load(conn)?;
+                    if rows.len() as i64 == limit {
+                        break;
+                    }
+                }
+                rows
+            }
+            _ => build(point.as_ref().map_or(0.0, |p| p.radius_km))?
+                .limit(limit)
+                .load(conn)?,
+        };
         let next_cursor = (rows.len() as i64 == limit)
             .then(|| rows.last())
             .flatten()

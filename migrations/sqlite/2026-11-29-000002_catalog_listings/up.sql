@@ -132,6 +132,9 @@ CREATE INDEX listings_search_price_idx ON listings (status, search_price_fen, id
 CREATE INDEX listings_search_quantity_idx ON listings (status, remaining_kg, id);
 CREATE INDEX listings_search_geo_idx ON listings (status, lat, lon);
 CREATE INDEX listings_search_region_idx ON listings (status, region_code);
+-- Category searches sorted by price or quantity read these in order and stop after a page.
+CREATE INDEX listings_search_category_price_idx ON listings (status, category_code, search_price_fen, id);
+CREATE INDEX listings_search_category_quantity_idx ON listings (status, category_code, remaining_kg, id);
 
 CREATE TABLE listing_properties (
     listing_id TEXT NOT NULL REFERENCES listings (id),
