@@ -5,14 +5,20 @@ use diesel::prelude::*;
 
 use serde_json::json;
 
+use crate::config::TradeSettings;
 use crate::db::schema::{organizations, sites, users};
 use crate::db::{DbConnection, now, write_tx};
+use crate::domain::offer::IntendedUse;
 use crate::domain::organization::OrgKind;
 use crate::domain::uscc::with_check_character;
 use crate::error::ApiError;
 use crate::service::access::CurrentUser;
 use crate::service::catalog::Catalog;
+use crate::service::deals::{
+    self, DealDecision, DealDecisionRequest, ReceiptRequest, TransferRequest,
+};
 use crate::service::listings::{ListingDecision, ListingDecisionRequest, ListingInput};
+use crate::service::offers::{self, CounterRequest, OfferRequest};
 use crate::service::tokens::new_id;
 use crate::service::{accounts, listings as lots, passwords};
 
@@ -298,6 +304,7 @@ fn seed_listings(conn: &mut DbConnection) -> Result<(), ApiError> {
             }),
         ),
     ];
+    let mut published = Vec::new();
     for (email, mut body) in lots {
         let producer = user(conn, email)?;
         let org = producer.organization_id.clone().unwrap_or_default();
@@ -315,6 +322,130 @@ fn seed_listings(conn: &mut DbConnection) -> Result<(), ApiError> {
             reason: "demo data".into(),
         };
         lots::decide_in(conn, &staff, &lot.id, &approve)?;
+        published.push((producer, lot.id));
     }
+    seed_trade(conn, &staff, &published)
+}
+
+/// Offers in several states and two deals with truckloads.
+fn seed_trade(
+    conn: &mut DbConnection,
+    staff: &CurrentUser,
+    lots: &[(CurrentUser, String)],
+) -> Result<(), ApiError> {
+    let [
+        (steel, slag),
+        (power, ash),
+        (coal, gangue),
+        (donghe, gypsum),
+    ] = lots
+    else {
+        return Ok(());
+    };
+    let trade = TradeSettings {
+        auto_approve_fen: None,
+        tolerance_permille: 20,
+    };
+    let cement = user(conn, "cement@demo.wufei.local")?;
+    let roads = user(conn, "roads@demo.wufei.local")?;
+    let bricks = user(conn, "bricks@demo.wufei.local")?;
+    let lab = user(conn, "lab@demo.wufei.local")?;
+    let offer = |quantity: &str,
+                 price: &str,
+                 intended_use: IntendedUse|
+     -> Result<OfferRequest, ApiError> {
+        serde_json::from_value(
+            json!({"quantity_t": quantity, "price_per_t": price, "intended_use": intended_use,
+            "message": "demo offer"}),
+        )
+        .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))
+    };
+    let approve = DealDecisionRequest {
+        decision: DealDecision::Approve,
+        reason: "demo data".into(),
+    };
+    let truck = |plate: &str, gross: i64, tare: i64| -> Result<TransferRequest, ApiError> {
+        serde_json::from_value(json!({"carrier": "包头顺达物流 Baotou Shunda Logistics", "vehicle_plate": plate,
+            "driver": "王刚", "ticket_no": format!("WB-{plate}"), "gross_kg": gross, "tare_kg": tare,
+            "dispatched_at": "2026-11-20T08:00:00Z"}))
+        .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))
+    };
+
+    // Fly ash to the cement plant: approved, two truckloads, one received.
+    let o = offers::place(
+        conn,
+        &cement,
+        ash,
+        &offer("500", "35.00", IntendedUse::Cement)?,
+    )?;
+    let deal = offers::accept(conn, &trade, power, &o.id, None)?.deal;
+    deals::decide(conn, staff, &deal.id, &approve)?;
+    let first = deals::record_transfer(
+        conn,
+        power,
+        &deal.id,
+        &truck("蒙B·A1234", 49_000, 16_000)?,
+        20,
+    )?;
+    deals::record_transfer(
+        conn,
+        power,
+        &deal.id,
+        &truck("蒙B·A5678", 48_500, 15_800)?,
+        20,
+    )?;
+    let receipt: ReceiptRequest = serde_json::from_value(
+        json!({"received_net_kg": 32_900, "received_at": "2026-11-20T10:30:00Z"}),
+    )
+    .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+    deals::receive(conn, &cement, &deal.id, &first.id, &receipt, 20)?;
+
+    // Steel slag to the road builder (the producer pays a gate fee): approved, one truckload.
+    let o = offers::place(
+        conn,
+        &roads,
+        slag,
+        &offer("2000", "-15.00", IntendedUse::RoadBase)?,
+    )?;
+    let deal = offers::accept(conn, &trade, steel, &o.id, None)?.deal;
+    deals::decide(conn, staff, &deal.id, &approve)?;
+    deals::record_transfer(
+        conn,
+        steel,
+        &deal.id,
+        &truck("蒙B·C9012", 52_000, 17_000)?,
+        20,
+    )?;
+
+    // Open offers: a research trial (pending), gangue for bricks (countered), gypsum (rejected).
+    offers::place(
+        conn,
+        &lab,
+        slag,
+        &offer("5", "0", IntendedUse::ResearchTrial)?,
+    )?;
+    let o = offers::place(
+        conn,
+        &bricks,
+        gangue,
+        &offer("5000", "-8.00", IntendedUse::BricksBlocks)?,
+    )?;
+    let counter: CounterRequest = serde_json::from_value(
+        json!({"price_per_t": "-6.50", "message": "we can pay 6.50 per tonne"}),
+    )
+    .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+    offers::counter(conn, coal, &o.id, &counter)?;
+    let o = offers::place(
+        conn,
+        &cement,
+        gypsum,
+        &offer("300", "-12.00", IntendedUse::Cement)?,
+    )?;
+    offers::reject(
+        conn,
+        donghe,
+        &o.id,
+        "the gate fee asked is above our price list",
+    )?;
     Ok(())
 }
