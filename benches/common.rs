@@ -89,6 +89,40 @@ impl Drop for BenchDb {
     }
 }
 
+/// A verified organization with one site (id = the organization's) and an owner who signs in
+/// with `PASSWORD`. Returns the organization id.
+pub fn seed_org(conn: &mut DbConnection, n: u32, kinds: &str, email: &str) -> String {
+    let org = format!("00000000-0000-7000-8000-{n:012}");
+    let uscc =
+        wufei::domain::uscc::with_check_character(&format!("91150203MA0{n:06}")).expect("uscc");
+    let hash = wufei::service::passwords::hash(PASSWORD).expect("hash");
+    let now = "2026-11-01 00:00:00";
+    conn.batch_execute(&format!(
+        "INSERT INTO organizations (id, legal_name, uscc, kinds, verification_status, created_at, updated_at) \
+         VALUES ('{org}', 'Bench {n}', '{uscc}', '{kinds}', 'verified', '{now}', '{now}');
+         INSERT INTO sites (id, organization_id, name, region_code, address, lat, lon, created_at, updated_at) \
+         VALUES ('{org}', '{org}', 'Yard', '150203', 'Baotou', 40.65, 109.84, '{now}', '{now}');
+         INSERT INTO users (id, email, display_name, password_hash, email_verified, language, organization_id, org_role, created_at, updated_at) \
+         VALUES ('{org}', '{email}', 'Bench', '{hash}', TRUE, 'en', '{org}', 'owner', '{now}', '{now}');"
+    ))
+    .expect("seed organization");
+    org
+}
+
+/// Signs in over HTTP; returns the access token.
+pub async fn login(client: &reqwest::Client, base: &str, email: &str) -> String {
+    let tokens: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("tokens");
+    tokens["access_token"].as_str().expect("token").to_string()
+}
+
 /// Runs `total` requests, `concurrency` at a time; returns each latency and the wall time.
 pub async fn drive<F, Fut>(total: usize, concurrency: usize, make: F) -> (Vec<Duration>, Duration)
 where

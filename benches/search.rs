@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{BenchDb, PASSWORD, drive, report};
+use common::{BenchDb, drive, report};
 use diesel::connection::SimpleConnection;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -38,17 +38,9 @@ fn seed(db: &BenchDb, count: usize) -> std::time::Duration {
     wufei::db::run_migrations(&mut conn).expect("migrations");
     let mut rng = StdRng::seed_from_u64(2026);
     let now = "2026-11-01 00:00:00";
-    let hash = wufei::service::passwords::hash(PASSWORD).expect("hash");
-    let org = "00000000-0000-7000-8000-000000000001";
-    let mut sql = format!(
-        "INSERT INTO organizations (id, legal_name, uscc, kinds, verification_status, created_at, updated_at) \
-         VALUES ('{org}', 'Bench Producer', '91150203MA0BENCH1', 'producer,receiver', 'verified', '{now}', '{now}');
-         INSERT INTO sites (id, organization_id, name, region_code, address, lat, lon, created_at, updated_at) \
-         VALUES ('{org}', '{org}', 'Yard', '150203', 'Baotou', 40.65, 109.84, '{now}', '{now}');
-         INSERT INTO users (id, email, display_name, password_hash, email_verified, language, organization_id, org_role, created_at, updated_at) \
-         VALUES ('{org}', 'bench@wufei.test', 'Bench', '{hash}', TRUE, 'en', '{org}', 'owner', '{now}', '{now}');"
-    );
-    conn.batch_execute(&sql).expect("seed organization");
+    let org = common::seed_org(&mut conn, 1, "producer,receiver", "bench@wufei.test");
+    let org = org.as_str();
+    let mut sql;
     for chunk in 0..count.div_ceil(1000) {
         let mut lots = Vec::new();
         let mut grades = Vec::new();
@@ -103,16 +95,7 @@ async fn run(db: BenchDb, count: usize) {
     let took = seed(&db, count);
     let base = db.serve().await;
     let client = reqwest::Client::new();
-    let login: serde_json::Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": "bench@wufei.test", "password": PASSWORD}))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("tokens");
-    let token = login["access_token"].as_str().expect("token").to_string();
+    let token = common::login(&client, &base, "bench@wufei.test").await;
     println!(
         "\n{} — {count} published lots (seeded in {:.1} s)",
         db.backend(),

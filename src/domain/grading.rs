@@ -318,6 +318,12 @@ mod tests {
     }
 
     #[test]
+    fn no_rule_has_more_than_three_grades() {
+        // The search binds at most three grades per rule.
+        assert!(RULES.iter().all(|r| r.steps.len() <= 3));
+    }
+
+    #[test]
     fn at_least_means_that_grade_or_better() {
         assert_eq!(at_least("fly_ash", "II"), Some(vec!["I", "II"]));
         assert_eq!(at_least("fly_ash", "I"), Some(vec!["I"]));

@@ -10,7 +10,7 @@ use diesel::sql_types::{Bool, Double, Text};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::db::schema::{listing_grades, listings};
+use crate::db::schema::listings;
 use crate::db::{Db, MultiBackend, now};
 use crate::domain::grading::at_least;
 use crate::domain::listing::{
@@ -293,13 +293,20 @@ pub async fn search(db: &Db, user: CurrentUser, q: SearchQuery) -> Result<Listin
                 query = query.filter(listings::subtype.eq(st.clone()));
             }
             if let Some((rule, grades)) = &grade {
+                // A correlated EXISTS, not IN (subquery): the planner then walks the listings
+                // index in the requested order instead of starting from every graded lot.
+                // Rules have at most three grades; padding with the first keeps one statement shape.
+                let g = |i: usize| grades.get(i).unwrap_or(&grades[0]).to_string();
                 query = query.filter(
-                    listings::id.eq_any(
-                        listing_grades::table
-                            .filter(listing_grades::rule.eq(rule.clone()))
-                            .filter(listing_grades::grade.eq_any(grades.clone()))
-                            .select(listing_grades::listing_id),
-                    ),
+                    sql::<Bool>("EXISTS (SELECT 1 FROM listing_grades g WHERE g.listing_id = listings.id AND g.rule = ")
+                        .bind::<Text, _>(rule.clone())
+                        .sql(" AND g.grade IN (")
+                        .bind::<Text, _>(g(0))
+                        .sql(", ")
+                        .bind::<Text, _>(g(1))
+                        .sql(", ")
+                        .bind::<Text, _>(g(2))
+                        .sql("))"),
                 );
             }
             if let Some(region) = &q.region_code {
