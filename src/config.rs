@@ -35,6 +35,10 @@ pub struct TradeSettings {
     pub auto_approve_fen: Option<i64>,
     /// Weighbridge tolerance between dispatched and received net weight, in per mille.
     pub tolerance_permille: i64,
+    /// Estimated road freight for matching, fen per tonne-kilometre.
+    pub freight_fen_per_t_km: i64,
+    /// Days without an offer after which a published lot is a stranded stream.
+    pub stranded_days: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -166,6 +170,18 @@ impl Settings {
                     }
                     (pct * 10.0).round() as i64
                 },
+                freight_fen_per_t_km: match var("WUFEI_FREIGHT_YUAN_PER_T_KM") {
+                    None => 50,
+                    Some(v) => crate::domain::quantity::parse_yuan(&v)
+                        .ok()
+                        .filter(|f| *f >= 0)
+                        .ok_or_else(|| {
+                            anyhow::anyhow!(
+                                "WUFEI_FREIGHT_YUAN_PER_T_KM must be yuan with at most 2 decimals"
+                            )
+                        })?,
+                },
+                stranded_days: parse_var("WUFEI_STRANDED_DAYS", 30)?,
             },
             login_throttle: LoginThrottle {
                 max_failures: parse_u64("WUFEI_LOGIN_MAX_FAILURES", 10)?,

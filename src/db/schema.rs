@@ -311,6 +311,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    demands (id) {
+        id -> Text,
+        organization_id -> Text,
+        site_id -> Text,
+        title -> Text,
+        categories -> Text,
+        subtypes -> Text,
+        property_bounds -> Text,
+        min_grades -> Text,
+        quantity_kg -> BigInt,
+        supply_pattern -> Text,
+        max_distance_km -> Double,
+        price_limit_fen -> BigInt,
+        window_from -> Timestamp,
+        window_until -> Nullable<Timestamp>,
+        intended_use -> Text,
+        status -> Text,
+        region_code -> Text,
+        lat -> Double,
+        lon -> Double,
+        last_digest_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    demand_digest_items (demand_id, listing_id) {
+        demand_id -> Text,
+        listing_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sites -> organizations (organization_id));
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(user_tokens -> users (user_id));
@@ -347,4 +383,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     offers,
     deals,
     transfers,
+    demands,
+    demand_digest_items,
 );

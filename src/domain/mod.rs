@@ -3,6 +3,7 @@
 pub mod deal;
 pub mod grading;
 pub mod listing;
+pub mod matching;
 pub mod offer;
 pub mod organization;
 pub mod outbox;

@@ -236,6 +236,14 @@ pub async fn decide(
     body: web::Json<ListingDecisionRequest>,
 ) -> ApiResult<web::Json<Listing>> {
     Ok(web::Json(
-        listings::decide(&state.db, user, path.into_inner(), body.into_inner()).await?,
+        listings::decide(
+            &state.db,
+            &state.catalog,
+            &state.settings.trade,
+            user,
+            path.into_inner(),
+            body.into_inner(),
+        )
+        .await?,
     ))
 }

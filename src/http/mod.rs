@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod catalog;
 pub mod deals;
+pub mod demands;
 pub mod extractors;
 pub mod listings;
 pub mod metrics;
@@ -83,6 +84,13 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(deals::approval_queue)
         .service(deals::disputes)
         .service(deals::decide)
+        .service(demands::create)
+        .service(demands::list)
+        .service(demands::get)
+        .service(demands::update)
+        .service(demands::demand_matches)
+        .service(demands::listing_matches)
+        .service(demands::stranded)
         .service(notifications::list)
         .service(notifications::mark_read);
 }
@@ -109,6 +117,8 @@ fn api_v1(cfg: &mut ServiceConfig) {
         (name = "listings", description = "Producers' lots and search"),
         (name = "offers", description = "Sealed offers, counter-offers and acceptance"),
         (name = "deals", description = "Deals, truckloads (transfer manifests) and disputes"),
+        (name = "demands", description = "Demands (wanted) and matching"),
+        (name = "alliance", description = "The alliance's boards"),
     )
 )]
 struct ApiDoc;

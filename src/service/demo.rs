@@ -17,6 +17,7 @@ use crate::service::catalog::Catalog;
 use crate::service::deals::{
     self, DealDecision, DealDecisionRequest, ReceiptRequest, TransferRequest,
 };
+use crate::service::demands::{self, DemandInput};
 use crate::service::listings::{ListingDecision, ListingDecisionRequest, ListingInput};
 use crate::service::offers::{self, CounterRequest, OfferRequest};
 use crate::service::tokens::new_id;
@@ -122,6 +123,19 @@ const ORGS: &[DemoOrg] = &[
             "东河区南绕城公路",
             40.560,
             110.030,
+        ),
+    },
+    DemoOrg {
+        legal_name: "石拐生态修复示范有限公司 Shiguai Ecological Restoration Demo Co., Ltd.",
+        uscc_body: "91150205MA0DEM010",
+        kinds: &[OrgKind::Receiver],
+        email: "restoration@demo.wufei.local",
+        site: (
+            "Abandoned pit No. 3 废弃矿坑3号",
+            "150205",
+            "石拐区大发乡",
+            40.680,
+            110.250,
         ),
     },
     DemoOrg {
@@ -232,6 +246,15 @@ pub fn seed(conn: &mut DbConnection) -> Result<usize, ApiError> {
     Ok(added)
 }
 
+fn demo_trade() -> TradeSettings {
+    TradeSettings {
+        auto_approve_fen: None,
+        tolerance_permille: 20,
+        freight_fen_per_t_km: 50,
+        stranded_days: 30,
+    }
+}
+
 fn user(conn: &mut DbConnection, email: &str) -> Result<CurrentUser, ApiError> {
     let id: String = users::table
         .filter(users::email.eq(email))
@@ -321,15 +344,16 @@ fn seed_listings(conn: &mut DbConnection) -> Result<(), ApiError> {
             decision: ListingDecision::Approve,
             reason: "demo data".into(),
         };
-        lots::decide_in(conn, &staff, &lot.id, &approve)?;
+        lots::decide_in(conn, &catalog, &demo_trade(), &staff, &lot.id, &approve)?;
         published.push((producer, lot.id));
     }
-    seed_trade(conn, &staff, &published)
+    seed_trade(conn, &catalog, &staff, &published)
 }
 
 /// Offers in several states and two deals with truckloads.
 fn seed_trade(
     conn: &mut DbConnection,
+    catalog: &Catalog,
     staff: &CurrentUser,
     lots: &[(CurrentUser, String)],
 ) -> Result<(), ApiError> {
@@ -342,10 +366,7 @@ fn seed_trade(
     else {
         return Ok(());
     };
-    let trade = TradeSettings {
-        auto_approve_fen: None,
-        tolerance_permille: 20,
-    };
+    let trade = demo_trade();
     let cement = user(conn, "cement@demo.wufei.local")?;
     let roads = user(conn, "roads@demo.wufei.local")?;
     let bricks = user(conn, "bricks@demo.wufei.local")?;
@@ -447,5 +468,60 @@ fn seed_trade(
         &o.id,
         "the gate fee asked is above our price list",
     )?;
+    seed_demands(conn, catalog)
+}
+
+/// What the receivers want: each finds its lots through matching.
+fn seed_demands(conn: &mut DbConnection, catalog: &Catalog) -> Result<(), ApiError> {
+    let wanted = [
+        (
+            "cement@demo.wufei.local",
+            json!({
+                "title": "Fly ash grade II or better for blended cement 水泥掺合料用粉煤灰（II级及以上）",
+                "categories": ["SW02"], "property_bounds": {"loi_pct": {"max": 8.0}}, "min_grades": {"fly_ash": "II"},
+                "quantity_t": "2000", "supply_pattern": "recurring", "max_distance_km": 80,
+                "price_limit_per_t": "60.00", "intended_use": "cement"
+            }),
+        ),
+        (
+            "roads@demo.wufei.local",
+            json!({
+                "title": "Stable steel slag for road base 路基用稳定钢渣",
+                "categories": ["SW01"], "min_grades": {"steel_slag_stability": "pass"},
+                "quantity_t": "5000", "supply_pattern": "one_off", "max_distance_km": 60,
+                "price_limit_per_t": "0", "intended_use": "road_base"
+            }),
+        ),
+        (
+            "restoration@demo.wufei.local",
+            json!({
+                "title": "Gangue or slag to backfill abandoned pits, gate fee 5 yuan/t or more 废弃矿坑回填（收取处置费≥5元/吨）",
+                "categories": ["SW04", "SW01"],
+                "quantity_t": "30000", "supply_pattern": "one_off", "max_distance_km": 50,
+                "price_limit_per_t": "-5.00", "intended_use": "backfill_restoration"
+            }),
+        ),
+        (
+            "lab@demo.wufei.local",
+            json!({
+                "title": "Steel slag for a road-base trial section 钢渣路基试验段",
+                "categories": ["SW01"], "subtypes": ["steel_slag_bof", "steel_slag_eaf"],
+                "property_bounds": {"free_cao_pct": {"max": 3.0}},
+                "quantity_t": "100", "supply_pattern": "one_off", "max_distance_km": 50,
+                "price_limit_per_t": "20.00", "intended_use": "research_trial"
+            }),
+        ),
+    ];
+    for (email, mut body) in wanted {
+        let buyer = user(conn, email)?;
+        let site: String = sites::table
+            .filter(sites::organization_id.eq(buyer.organization_id.clone().unwrap_or_default()))
+            .select(sites::id)
+            .first(conn)?;
+        body["site_id"] = json!(site);
+        let input: DemandInput =
+            serde_json::from_value(body).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+        demands::create(conn, catalog, &buyer, &input)?;
+    }
     Ok(())
 }

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::config::TradeSettings;
 use crate::db::schema::{
     listing_attachments, listing_grades, listing_properties, listings, organizations, sites,
 };
@@ -17,6 +18,7 @@ use crate::domain::listing::{
     DeliveryTerms, Generation, HAZARDOUS_CHARACTERISTICS, ListingEvent, ListingStatus,
     PricingModel, SupplyPattern, hazardous_reason, transition,
 };
+use crate::domain::matching::Params;
 use crate::domain::offer::OfferEvent;
 use crate::domain::organization::OrgKind;
 use crate::domain::quantity::{AmountError, format_tonnes, format_yuan, parse_tonnes, parse_yuan};
@@ -1151,16 +1153,22 @@ pub struct ListingDecisionRequest {
 
 pub async fn decide(
     db: &Db,
+    catalog: &Catalog,
+    trade: &TradeSettings,
     user: CurrentUser,
     id: String,
     req: ListingDecisionRequest,
 ) -> Result<Listing, ApiError> {
-    db.write(move |conn| decide_in(conn, &user, &id, &req))
+    let (catalog, trade) = (catalog.clone(), trade.clone());
+    db.write(move |conn| decide_in(conn, &catalog, &trade, &user, &id, &req))
         .await
 }
 
+/// A staff decision on a lot. Publication queues the lot for the digests of the demands it matches.
 pub fn decide_in(
     conn: &mut DbConnection,
+    catalog: &Catalog,
+    trade: &TradeSettings,
     user: &CurrentUser,
     id: &str,
     req: &ListingDecisionRequest,
@@ -1199,6 +1207,13 @@ pub fn decide_in(
         move_to(conn, &row, event, reason)?;
         if event == ListingEvent::Unpublish {
             end_open_offers(conn, id, OfferEvent::Invalidate, "listing_unpublished")?;
+        }
+        if event == ListingEvent::Approve {
+            let params = Params {
+                freight_fen_per_t_km: trade.freight_fen_per_t_km,
+                now: now(),
+            };
+            crate::service::demands::queue_matches(conn, catalog, &params, id)?;
         }
         let after = load(conn, id)?;
         audit::record(

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod audit;
 pub mod catalog;
 pub mod deals;
+pub mod demands;
 pub mod demo;
 pub mod idempotency;
 pub mod listings;

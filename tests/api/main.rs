@@ -5,6 +5,7 @@ mod access;
 mod auth;
 mod helpers;
 mod listings;
+mod matching;
 mod ops;
 mod outbox;
 mod schema;

@@ -1,0 +1,2 @@
+DROP TABLE demand_digest_items;
+DROP TABLE demands;

@@ -1,0 +1,410 @@
+//! Matching a demand with a lot: hard filters, then a documented, deterministic score.
+//!
+//! Hard filters (any failure, no match): category (and sub-type when the demand names some),
+//! every property bound, every minimum grade, the identification gate, overlapping availability,
+//! distance within the demand's maximum, a lot the demand can actually buy (its minimum order is
+//! not above the demand), and a landed cost within the demand's price limit.
+//!
+//! Score, 0–100, the weighted sum of five parts in 0–1:
+//! - **value** (40): net value at the gate = price limit − landed cost, where landed cost = price
+//!   per tonne + estimated freight (distance × yuan per t·km) when the receiver collects
+//!   (`pickup`); part = net / (net + 20 yuan), so 20 yuan/t below the limit scores 0.5;
+//! - **quantity fit** (20): min(remaining, wanted) / wanted;
+//! - **grade margin** (15): how far inside each bound the lab value lies, relative to the bound,
+//!   averaged with how many grade steps better than the minimum the lot is; 0.5 without bounds;
+//! - **distance** (15): 1 − distance / maximum distance;
+//! - **freshness** (10): 1 − days since publication / 60.
+//!
+//! Ties are broken by the lot id, so the order is total and stable.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::grading::{Properties, PropertyValue, RULES, at_least};
+use crate::domain::listing::haversine_km;
+
+/// A lower and/or upper limit on a lab value.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Bound {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// What a demand asks for.
+#[derive(Debug, Clone)]
+pub struct Want {
+    pub categories: Vec<String>,
+    pub subtypes: Vec<String>,
+    pub bounds: BTreeMap<String, Bound>,
+    pub min_grades: BTreeMap<String, String>,
+    pub quantity_kg: i64,
+    pub max_distance_km: f64,
+    pub price_limit_fen: i64,
+    pub window_from: NaiveDateTime,
+    pub window_until: Option<NaiveDateTime>,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// What a lot offers.
+#[derive(Debug, Clone)]
+pub struct Lot {
+    pub id: String,
+    pub category: String,
+    pub subtype: Option<String>,
+    pub properties: Properties,
+    pub grades: BTreeMap<String, String>,
+    /// Fixed price, or the reserve of an offers lot; `None` when the producer named no price.
+    pub price_fen: Option<i64>,
+    /// The producer delivers (its price includes the freight).
+    pub delivered: bool,
+    pub remaining_kg: i64,
+    pub min_order_kg: i64,
+    pub lat: f64,
+    pub lon: f64,
+    pub available_from: NaiveDateTime,
+    pub available_until: Option<NaiveDateTime>,
+    pub published_at: Option<NaiveDateTime>,
+    pub identification_missing: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Params {
+    /// Estimated road freight, fen per tonne-kilometre (default 50 = 0.5 yuan).
+    pub freight_fen_per_t_km: i64,
+    pub now: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Parts {
+    pub value: f64,
+    pub quantity: f64,
+    pub grade_margin: f64,
+    pub distance: f64,
+    pub freshness: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Breakdown {
+    /// 0–100.
+    pub score: f64,
+    pub distance_km: f64,
+    /// Estimated freight the receiver pays, fen per tonne (0 when delivered).
+    pub freight_fen_per_t: i64,
+    pub landed_cost_fen_per_t: i64,
+    /// Price limit minus landed cost, fen per tonne.
+    pub net_value_fen_per_t: i64,
+    pub parts: Parts,
+    /// Why it matched, one line per hard filter passed.
+    pub reasons: Vec<String>,
+}
+
+pub const WEIGHTS: Parts = Parts {
+    value: 40.0,
+    quantity: 20.0,
+    grade_margin: 15.0,
+    distance: 15.0,
+    freshness: 10.0,
+};
+
+fn number(p: &Properties, key: &str) -> Option<f64> {
+    p.get(key).and_then(PropertyValue::number)
+}
+
+/// Evaluates a lot against a demand: the breakdown when it passes every hard filter, or the first
+/// reason it does not.
+pub fn evaluate(want: &Want, lot: &Lot, params: &Params) -> Result<Breakdown, String> {
+    let mut reasons = Vec::new();
+    if !want.categories.contains(&lot.category) {
+        return Err(format!("category {} not wanted", lot.category));
+    }
+    reasons.push(format!("category {}", lot.category));
+    if !want.subtypes.is_empty()
+        && !lot
+            .subtype
+            .as_ref()
+            .is_some_and(|s| want.subtypes.contains(s))
+    {
+        return Err("sub-type not wanted".into());
+    }
+    let mut margins = Vec::new();
+    for (key, bound) in &want.bounds {
+        let v = number(&lot.properties, key).ok_or_else(|| format!("{key} not stated"))?;
+        if let Some(max) = bound.max {
+            if v > max {
+                return Err(format!("{key} {v} > {max}"));
+            }
+            margins.push(((max - v) / max.abs().max(1e-9)).clamp(0.0, 1.0));
+            reasons.push(format!("{key} {v} ≤ {max}"));
+        }
+        if let Some(min) = bound.min {
+            if v < min {
+                return Err(format!("{key} {v} < {min}"));
+            }
+            margins.push(((v - min) / min.abs().max(1e-9)).clamp(0.0, 1.0));
+            reasons.push(format!("{key} {v} ≥ {min}"));
+        }
+    }
+    for (rule, wanted) in &want.min_grades {
+        let accepted = at_least(rule, wanted).unwrap_or_default();
+        let got = lot
+            .grades
+            .get(rule)
+            .ok_or_else(|| format!("no {rule} grade"))?;
+        let Some(position) = accepted.iter().position(|g| g == got) else {
+            return Err(format!("{rule} grade {got} below {wanted}"));
+        };
+        let steps = RULES
+            .iter()
+            .find(|r| r.name == rule)
+            .map_or(1, |r| r.steps.len());
+        margins.push((accepted.len() - 1 - position) as f64 / steps as f64);
+        reasons.push(format!("{rule} grade {got} (at least {wanted})"));
+    }
+    if lot.identification_missing {
+        return Err("identification report missing".into());
+    }
+    let overlaps = lot.available_until.is_none_or(|u| u >= want.window_from)
+        && want.window_until.is_none_or(|u| u >= lot.available_from);
+    if !overlaps {
+        return Err("availability does not overlap".into());
+    }
+    let distance_km = haversine_km(want.lat, want.lon, lot.lat, lot.lon);
+    if distance_km > want.max_distance_km {
+        return Err(format!("{distance_km:.1} km > {} km", want.max_distance_km));
+    }
+    reasons.push(format!("{distance_km:.1} km away"));
+    if lot.min_order_kg > want.quantity_kg {
+        return Err("minimum order above the wanted quantity".into());
+    }
+    let freight = if lot.delivered {
+        0
+    } else {
+        (distance_km * params.freight_fen_per_t_km as f64).round() as i64
+    };
+    // A lot without a price is open to offers: its value is taken as exactly the demand's limit.
+    let landed = lot.price_fen.map_or(want.price_limit_fen, |p| p + freight);
+    let net = want.price_limit_fen - landed;
+    if net < 0 {
+        return Err(format!(
+            "landed cost {landed} fen/t above the limit {}",
+            want.price_limit_fen
+        ));
+    }
+    reasons.push(format!("landed cost {landed} fen/t within the limit"));
+    let age_days = lot.published_at.map_or(f64::MAX, |p| {
+        (params.now - p).num_seconds().max(0) as f64 / 86_400.0
+    });
+    let parts = Parts {
+        value: net as f64 / (net as f64 + 2000.0),
+        quantity: lot.remaining_kg.min(want.quantity_kg) as f64 / want.quantity_kg as f64,
+        grade_margin: if margins.is_empty() {
+            0.5
+        } else {
+            margins.iter().sum::<f64>() / margins.len() as f64
+        },
+        distance: (1.0 - distance_km / want.max_distance_km).clamp(0.0, 1.0),
+        freshness: (1.0 - age_days / 60.0).clamp(0.0, 1.0),
+    };
+    let score = WEIGHTS.value * parts.value
+        + WEIGHTS.quantity * parts.quantity
+        + WEIGHTS.grade_margin * parts.grade_margin
+        + WEIGHTS.distance * parts.distance
+        + WEIGHTS.freshness * parts.freshness;
+    Ok(Breakdown {
+        score: (score * 100.0).round() / 100.0,
+        distance_km: (distance_km * 1000.0).round() / 1000.0,
+        freight_fen_per_t: freight,
+        landed_cost_fen_per_t: landed,
+        net_value_fen_per_t: net,
+        parts,
+        reasons,
+    })
+}
+
+/// Matches with their id and what they are about.
+pub type Ranked<T> = Vec<(String, Breakdown, T)>;
+
+/// Best first; ties by id, so the order is total and the same for any input order.
+pub fn rank<T>(items: &mut [(String, Breakdown, T)]) {
+    items.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then_with(|| a.0.cmp(&b.0)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    fn t(days: i64) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str("2026-11-01 00:00:00", "%Y-%m-%d %H:%M:%S").unwrap()
+            + Duration::days(days)
+    }
+
+    fn want() -> Want {
+        Want {
+            categories: vec!["SW02".into()],
+            subtypes: vec![],
+            bounds: BTreeMap::from([(
+                "loi_pct".to_string(),
+                Bound {
+                    min: None,
+                    max: Some(8.0),
+                },
+            )]),
+            min_grades: BTreeMap::from([("fly_ash".to_string(), "II".to_string())]),
+            quantity_kg: 500_000,
+            max_distance_km: 80.0,
+            price_limit_fen: 4000,
+            window_from: t(0),
+            window_until: Some(t(90)),
+            lat: 40.68,
+            lon: 109.88,
+        }
+    }
+
+    fn lot(rng: &mut StdRng, i: usize) -> Lot {
+        Lot {
+            id: format!("lot-{i:04}"),
+            category: if rng.random_bool(0.8) { "SW02" } else { "SW04" }.into(),
+            subtype: None,
+            properties: Properties::from([(
+                "loi_pct".to_string(),
+                PropertyValue::Number(rng.random_range(2.0..12.0)),
+            )]),
+            grades: BTreeMap::from([(
+                "fly_ash".to_string(),
+                ["I", "II", "III", "fail"][rng.random_range(0..4)].to_string(),
+            )]),
+            price_fen: if rng.random_bool(0.9) {
+                Some(rng.random_range(-3000..6000))
+            } else {
+                None
+            },
+            delivered: rng.random_bool(0.3),
+            remaining_kg: rng.random_range(1..2_000) * 1000,
+            min_order_kg: rng.random_range(1..100) * 1000,
+            lat: 40.2 + rng.random::<f64>(),
+            lon: 109.3 + rng.random::<f64>() * 1.5,
+            available_from: t(rng.random_range(-30..60)),
+            available_until: if rng.random_bool(0.5) {
+                Some(t(rng.random_range(0..200)))
+            } else {
+                None
+            },
+            published_at: Some(t(rng.random_range(-90..1))),
+            identification_missing: rng.random_bool(0.05),
+        }
+    }
+
+    fn params() -> Params {
+        Params {
+            freight_fen_per_t_km: 50,
+            now: t(1),
+        }
+    }
+
+    #[test]
+    fn a_lot_outside_any_hard_bound_never_matches() {
+        let mut rng = StdRng::seed_from_u64(7);
+        let w = want();
+        for i in 0..5000 {
+            let l = lot(&mut rng, i);
+            let outside = l.category != "SW02"
+                || number(&l.properties, "loi_pct").is_some_and(|v| v > 8.0)
+                || !matches!(l.grades["fly_ash"].as_str(), "I" | "II")
+                || l.identification_missing
+                || haversine_km(w.lat, w.lon, l.lat, l.lon) > w.max_distance_km;
+            if outside {
+                assert!(evaluate(&w, &l, &params()).is_err(), "{l:?}");
+            }
+            if let Ok(b) = evaluate(&w, &l, &params()) {
+                assert!((0.0..=100.0).contains(&b.score));
+                assert!(b.net_value_fen_per_t >= 0);
+            }
+        }
+    }
+
+    #[test]
+    fn a_better_price_never_lowers_the_score() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let w = want();
+        let mut checked = 0;
+        for i in 0..5000 {
+            let mut l = lot(&mut rng, i);
+            let Ok(before) = evaluate(&w, &l, &params()) else {
+                continue;
+            };
+            let Some(price) = l.price_fen else { continue };
+            l.price_fen = Some(price - rng.random_range(1..2000));
+            let after = evaluate(&w, &l, &params()).expect("a cheaper lot still matches");
+            assert!(
+                after.score >= before.score,
+                "{} < {}",
+                after.score,
+                before.score
+            );
+            checked += 1;
+        }
+        assert!(checked > 100, "enough matching lots were tried ({checked})");
+    }
+
+    #[test]
+    fn the_order_is_total_and_stable() {
+        let mut rng = StdRng::seed_from_u64(13);
+        let w = want();
+        let mut matches: Vec<(String, Breakdown, ())> = (0..3000)
+            .map(|i| lot(&mut rng, i))
+            .filter_map(|l| evaluate(&w, &l, &params()).ok().map(|b| (l.id, b, ())))
+            .collect();
+        // Force ties: equal scores must still come out in one order.
+        if let Some(first) = matches.first().cloned() {
+            matches.push(("lot-9999".into(), first.1.clone(), ()));
+            matches.push(("lot-0000a".into(), first.1, ()));
+        }
+        let mut a = matches.clone();
+        rank(&mut a);
+        let mut b = matches;
+        b.reverse();
+        rank(&mut b);
+        let ids = |v: &[(String, Breakdown, ())]| v.iter().map(|m| m.0.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&a), ids(&b));
+        assert!(a.windows(2).all(|p| p[0].1.score >= p[1].1.score));
+    }
+
+    #[test]
+    fn freight_counts_only_when_the_receiver_collects() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let mut l = lot(&mut rng, 1);
+        l.category = "SW02".into();
+        l.properties = Properties::from([("loi_pct".to_string(), PropertyValue::Number(5.0))]);
+        l.grades = BTreeMap::from([("fly_ash".to_string(), "II".to_string())]);
+        l.lat = 40.68 + 0.18; // about 20 km north
+        l.lon = 109.88;
+        l.price_fen = Some(1000);
+        l.min_order_kg = 1000;
+        l.identification_missing = false;
+        l.available_from = t(0);
+        l.available_until = None;
+        l.delivered = false;
+        let pickup = evaluate(&want(), &l, &params()).unwrap();
+        assert!(
+            (990..=1010).contains(&pickup.freight_fen_per_t),
+            "{}",
+            pickup.freight_fen_per_t
+        );
+        assert_eq!(
+            pickup.landed_cost_fen_per_t,
+            1000 + pickup.freight_fen_per_t
+        );
+        l.delivered = true;
+        let delivered = evaluate(&want(), &l, &params()).unwrap();
+        assert_eq!(delivered.freight_fen_per_t, 0);
+        assert!(delivered.score > pickup.score);
+    }
+}

@@ -1,0 +1,319 @@
+//! Demands and matching over HTTP: the demo demands find their lots, publication notifies the
+//! matching demands' owners once per digest window, and the stranded-streams board.
+
+use serde_json::{Value, json};
+use wufei::service::demo::{DEMO_PASSWORD, seed};
+
+use crate::auth::uscc;
+use crate::helpers::{TestApp, app, assert_problem};
+use crate::listings::{fly_ash, market, publish};
+use crate::trade::{offer, place};
+
+async fn token(app: &TestApp, email: &str) -> String {
+    app.login(email, DEMO_PASSWORD).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn matched_titles(app: &TestApp, email: &str) -> Vec<String> {
+    let t = token(app, email).await;
+    let demands: Value = app
+        .get_as("/api/v1/demands", &t)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = demands["items"][0]["id"]
+        .as_str()
+        .expect("a demand")
+        .to_string();
+    let res = app
+        .get_as(&format!("/api/v1/demands/{id}/matches"), &t)
+        .await;
+    assert_eq!(res.status(), 200);
+    let page: Value = res.json().await.unwrap();
+    for m in page["items"].as_array().unwrap() {
+        let b = &m["breakdown"];
+        assert!(b["score"].as_f64().unwrap() > 0.0);
+        assert!(
+            b["reasons"].as_array().unwrap().len() >= 2,
+            "explained: {b}"
+        );
+        assert!(b["parts"]["value"].is_number() && b["parts"]["distance"].is_number());
+    }
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["listing"]["category"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[actix_web::test]
+async fn each_demo_demand_finds_its_lots_and_not_the_others() {
+    let app = app().start().await;
+    seed(&mut app.conn()).unwrap();
+    assert_eq!(
+        matched_titles(&app, "cement@demo.wufei.local").await,
+        vec!["SW02"]
+    );
+    assert_eq!(
+        matched_titles(&app, "roads@demo.wufei.local").await,
+        vec!["SW01"]
+    );
+    assert_eq!(
+        matched_titles(&app, "restoration@demo.wufei.local").await,
+        vec!["SW04"]
+    );
+    assert_eq!(
+        matched_titles(&app, "lab@demo.wufei.local").await,
+        vec!["SW01"]
+    );
+
+    // The other way round: the steel works sees the road builder and the lab.
+    let steel = token(&app, "steel@demo.wufei.local").await;
+    let mine: Value = app
+        .get_as("/api/v1/listings?mine=true", &steel)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let slag = mine["items"][0]["id"].as_str().unwrap();
+    let page: Value = app
+        .get_as(&format!("/api/v1/listings/{slag}/matches"), &steel)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut who: Vec<String> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["demand"]["intended_use"].as_str().unwrap().to_string())
+        .collect();
+    who.sort();
+    assert_eq!(who, vec!["research_trial", "road_base"]);
+    // Another producer does not see this lot's matches, nor a receiver's demand.
+    let coal = token(&app, "coal@demo.wufei.local").await;
+    assert_problem(
+        app.get_as(&format!("/api/v1/listings/{slag}/matches"), &coal)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let cement = token(&app, "cement@demo.wufei.local").await;
+    let demands: Value = app
+        .get_as("/api/v1/demands", &cement)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let demand = demands["items"][0]["id"].as_str().unwrap();
+    assert_problem(
+        app.get_as(&format!("/api/v1/demands/{demand}/matches"), &coal)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn publishing_notifies_matching_demands_once_per_digest_window() {
+    let app = app().start().await;
+    let m = market(&app).await;
+    let other = app
+        .verified(
+            "gangue@bricks.test",
+            "Gangue Bricks Co.",
+            &uscc(401),
+            &["receiver"],
+            &m.admin,
+        )
+        .await;
+    let site_of = |acct: &crate::helpers::Account| {
+        let app = &app;
+        let (org, token) = (acct.organization_id.clone(), acct.access.clone());
+        async move {
+            let sites: Value = app
+                .get_as(&format!("/api/v1/organizations/{org}/sites"), &token)
+                .await
+                .json()
+                .await
+                .unwrap();
+            sites["items"][0]["id"].as_str().unwrap().to_string()
+        }
+    };
+    let want = |site: String, category: &str| {
+        json!({"title": "What we need", "categories": [category],
+        "quantity_t": "500", "supply_pattern": "recurring", "site_id": site, "max_distance_km": 80,
+        "price_limit_per_t": "60.00", "intended_use": "concrete", "min_grades": if category == "SW02" { json!({"fly_ash": "II"}) } else { json!({}) }})
+    };
+    let res = app
+        .post(
+            "/api/v1/demands",
+            Some(&m.receiver.access),
+            &want(site_of(&m.receiver).await, "SW02"),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let res = app
+        .post(
+            "/api/v1/demands",
+            Some(&other.access),
+            &want(site_of(&other).await, "SW04"),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    // A producer cannot post demands; bad bounds are refused.
+    let res = app
+        .post(
+            "/api/v1/demands",
+            Some(&m.producer.access),
+            &want(m.site.clone(), "SW02"),
+        )
+        .await;
+    assert_problem(res, 403, "receiver_only").await;
+    let mut bad = want(site_of(&m.receiver).await, "SW02");
+    bad["property_bounds"] = json!({"loi_pct": {"min": 9.0, "max": 8.0}, "no_such": {"max": 1}});
+    let problem = assert_problem(
+        app.post("/api/v1/demands", Some(&m.receiver.access), &bad)
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 2, "{problem}");
+
+    let matches_of = |token: String| {
+        let app = &app;
+        async move {
+            let notes: Value = app
+                .get_as("/api/v1/notifications", &token)
+                .await
+                .json()
+                .await
+                .unwrap();
+            notes["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|n| n["kind"] == "match_found")
+                .cloned()
+                .collect::<Vec<_>>()
+        }
+    };
+    let mut first = fly_ash(&m.site);
+    first["title"] = json!("First fly ash lot");
+    publish(&app, &m, &first).await;
+    let notes = matches_of(m.receiver.access.clone()).await;
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("First fly ash lot")
+    );
+    let mail = app.wait_for_mail("buyer@cement.test", 3).await;
+    assert!(
+        mail.subject.contains("match your demand"),
+        "{}",
+        mail.subject
+    );
+    assert!(
+        matches_of(other.access.clone()).await.is_empty(),
+        "a gangue demand is not told about fly ash"
+    );
+
+    // Within the hour, a second lot waits for the next digest.
+    let mut second = fly_ash(&m.site);
+    second["title"] = json!("Second fly ash lot");
+    publish(&app, &m, &second).await;
+    assert_eq!(matches_of(m.receiver.access.clone()).await.len(), 1);
+    // An hour later, housekeeping sends it.
+    use diesel::prelude::*;
+    let mut conn = app.conn();
+    diesel::update(wufei::db::schema::demands::table)
+        .set(
+            wufei::db::schema::demands::last_digest_at
+                .eq(wufei::db::now() - chrono::Duration::minutes(61)),
+        )
+        .execute(&mut conn)
+        .unwrap();
+    assert_eq!(
+        wufei::service::demands::send_due_digests(&mut conn).unwrap(),
+        1
+    );
+    assert_eq!(
+        wufei::service::demands::send_due_digests(&mut conn).unwrap(),
+        0,
+        "nothing left to send"
+    );
+    let notes = matches_of(m.receiver.access.clone()).await;
+    assert_eq!(notes.len(), 2);
+    assert!(
+        notes[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("Second fly ash lot")
+    );
+    assert!(
+        !notes[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("First fly ash lot")
+    );
+}
+
+#[actix_web::test]
+async fn the_stranded_streams_board() {
+    let app = app().env("WUFEI_STRANDED_DAYS", "0").start().await;
+    let m = market(&app).await;
+    let quiet = publish(&app, &m, &fly_ash(&m.site)).await;
+    let busy = publish(&app, &m, &fly_ash(&m.site)).await;
+    place(
+        &app,
+        &m.receiver,
+        busy["id"].as_str().unwrap(),
+        &offer("100", "30.00"),
+    )
+    .await;
+    let board: Value = app
+        .get_as("/api/v1/alliance/stranded-listings", &m.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = board["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["listing"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![quiet["id"].as_str().unwrap()]);
+    assert!(board["items"][0]["best_matches"].is_array());
+    let lab = app
+        .verified(
+            "lab@imust.test",
+            "IMUST Lab",
+            &uscc(402),
+            &["research"],
+            &m.admin,
+        )
+        .await;
+    assert_eq!(
+        app.get_as("/api/v1/alliance/stranded-listings", &lab.access)
+            .await
+            .status(),
+        200
+    );
+    assert_problem(
+        app.get_as("/api/v1/alliance/stranded-listings", &m.producer.access)
+            .await,
+        403,
+        "staff_or_research",
+    )
+    .await;
+}
