@@ -1,10 +1,14 @@
 //! Shared by the benchmark programs: a fresh database of either backend, a running server, a
-//! signed-in user, and latency statistics.
+//! signed-in user, seeded data, and latency statistics.
+// Each benchmark program compiles this module on its own and uses only part of it.
+#![allow(dead_code)]
 
 use std::time::{Duration, Instant};
 
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use wufei::config::Settings;
 use wufei::db::{DbConnection, connection_string};
 use wufei::startup::Application;
@@ -156,4 +160,107 @@ pub fn report(label: &str, mut latencies: Vec<Duration>, wall: Duration) {
         pct(0.99).as_secs_f64() * 1000.0,
         latencies.len()
     );
+}
+
+const REGIONS: &[&str] = &[
+    "150202", "150203", "150204", "150205", "150206", "150207", "150221", "150222", "150223",
+];
+const WORDS: &[&str] = &[
+    "slag",
+    "ash",
+    "gangue",
+    "gypsum",
+    "stable",
+    "fresh",
+    "stockpile",
+    "dry",
+    "fine",
+    "coarse",
+    "kiln",
+    "road",
+];
+
+/// Seeds `count` published lots around Baotou (with lab values and grades) owned by one verified
+/// producer whose owner signs in as `bench@wufei.test`; returns how long it took.
+pub fn seed_lots(db: &BenchDb, count: usize) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    let mut conn = db.conn();
+    wufei::db::run_migrations(&mut conn).expect("migrations");
+    let mut rng = StdRng::seed_from_u64(2026);
+    let now = "2026-11-01 00:00:00";
+    let org = seed_org(&mut conn, 1, "producer,receiver", "bench@wufei.test");
+    let org = org.as_str();
+    let mut sql;
+    for chunk in 0..count.div_ceil(1000) {
+        let mut lots = Vec::new();
+        let mut grades = Vec::new();
+        let mut props = Vec::new();
+        for i in chunk * 1000..((chunk + 1) * 1000).min(count) {
+            let id = format!("00000000-0000-7000-8001-{i:012}");
+            let (category, subtype) = match rng.random_range(0..4) {
+                0 => ("SW01", "'steel_slag_bof'"),
+                1 => ("SW02", "NULL"),
+                2 => ("SW04", "NULL"),
+                _ => ("SW06", "NULL"),
+            };
+            let title = format!(
+                "{} {} {} lot {i}",
+                WORDS[rng.random_range(0..WORDS.len())],
+                WORDS[rng.random_range(0..WORDS.len())],
+                category
+            );
+            let kg: i64 = rng.random_range(10..50_000) * 1000;
+            let price: i64 = rng.random_range(-5_000..8_000);
+            let lat = 40.2 + rng.random::<f64>() * 1.0;
+            let lon = 109.3 + rng.random::<f64>() * 1.5;
+            let region = REGIONS[rng.random_range(0..REGIONS.len())];
+            let day = rng.random_range(1..28);
+            lots.push(format!(
+                "('{id}', '{org}', '{org}', '{category}', {subtype}, '{title}', 'generated lot', {kg}, {kg}, 1000, \
+                 'one_off', NULL, 'new', '2026-10-{day:02} 00:00:00', NULL, '{}', 'fixed', {price}, NULL, {price}, \
+                 NULL, NULL, 'published', NULL, '{region}', {lat}, {lon}, 1, '2026-10-{day:02} 00:00:00', '{now}', '{now}')",
+                if rng.random_bool(0.7) { "pickup" } else { "delivered" }
+            ));
+            if category == "SW02" {
+                let grade = ["I", "II", "III", "fail"][rng.random_range(0..4)];
+                grades.push(format!(
+                    "('{id}', 'fly_ash', '{grade}', 'wufei-grades-2026.1')"
+                ));
+                props.push(format!(
+                    "('{id}', 'loi_pct', {:.2}, NULL)",
+                    rng.random_range(2.0..12.0)
+                ));
+            }
+            if category == "SW01" {
+                let stable = if rng.random_bool(0.7) { "pass" } else { "fail" };
+                grades.push(format!(
+                    "('{id}', 'steel_slag_stability', '{stable}', 'wufei-grades-2026.1')"
+                ));
+                props.push(format!(
+                    "('{id}', 'free_cao_pct', {:.2}, NULL)",
+                    rng.random_range(1.0..6.0)
+                ));
+            }
+            grades.push(format!(
+                "('{id}', 'radioactivity', 'pass', 'wufei-grades-2026.1')"
+            ));
+        }
+        sql = format!("BEGIN; INSERT INTO listings VALUES {};", lots.join(","));
+        if !grades.is_empty() {
+            sql += &format!(
+                "INSERT INTO listing_grades (listing_id, rule, grade, rule_set) VALUES {};",
+                grades.join(",")
+            );
+        }
+        if !props.is_empty() {
+            sql += &format!(
+                "INSERT INTO listing_properties (listing_id, property_key, num_value, text_value) VALUES {};",
+                props.join(",")
+            );
+        }
+        sql += "COMMIT;";
+        conn.batch_execute(&sql).expect("seed lots");
+    }
+    conn.batch_execute("ANALYZE").expect("analyze");
+    started.elapsed()
 }

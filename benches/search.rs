@@ -9,90 +9,10 @@
 
 mod common;
 
-use common::{BenchDb, drive, report};
-use diesel::connection::SimpleConnection;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-
-const REGIONS: &[&str] = &[
-    "150202", "150203", "150204", "150205", "150206", "150207", "150221", "150222", "150223",
-];
-const WORDS: &[&str] = &[
-    "slag",
-    "ash",
-    "gangue",
-    "gypsum",
-    "stable",
-    "fresh",
-    "stockpile",
-    "dry",
-    "fine",
-    "coarse",
-    "kiln",
-    "road",
-];
-
-fn seed(db: &BenchDb, count: usize) -> std::time::Duration {
-    let started = std::time::Instant::now();
-    let mut conn = db.conn();
-    wufei::db::run_migrations(&mut conn).expect("migrations");
-    let mut rng = StdRng::seed_from_u64(2026);
-    let now = "2026-11-01 00:00:00";
-    let org = common::seed_org(&mut conn, 1, "producer,receiver", "bench@wufei.test");
-    let org = org.as_str();
-    let mut sql;
-    for chunk in 0..count.div_ceil(1000) {
-        let mut lots = Vec::new();
-        let mut grades = Vec::new();
-        for i in chunk * 1000..((chunk + 1) * 1000).min(count) {
-            let id = format!("00000000-0000-7000-8001-{i:012}");
-            let (category, subtype) = match rng.random_range(0..4) {
-                0 => ("SW01", "'steel_slag_bof'"),
-                1 => ("SW02", "NULL"),
-                2 => ("SW04", "NULL"),
-                _ => ("SW06", "NULL"),
-            };
-            let title = format!(
-                "{} {} {} lot {i}",
-                WORDS[rng.random_range(0..WORDS.len())],
-                WORDS[rng.random_range(0..WORDS.len())],
-                category
-            );
-            let kg: i64 = rng.random_range(10..50_000) * 1000;
-            let price: i64 = rng.random_range(-5_000..8_000);
-            let lat = 40.2 + rng.random::<f64>() * 1.0;
-            let lon = 109.3 + rng.random::<f64>() * 1.5;
-            let region = REGIONS[rng.random_range(0..REGIONS.len())];
-            let day = rng.random_range(1..28);
-            lots.push(format!(
-                "('{id}', '{org}', '{org}', '{category}', {subtype}, '{title}', 'generated lot', {kg}, {kg}, 1000, \
-                 'one_off', NULL, 'new', '2026-10-{day:02} 00:00:00', NULL, '{}', 'fixed', {price}, NULL, {price}, \
-                 NULL, NULL, 'published', NULL, '{region}', {lat}, {lon}, 1, '2026-10-{day:02} 00:00:00', '{now}', '{now}')",
-                if rng.random_bool(0.7) { "pickup" } else { "delivered" }
-            ));
-            if category == "SW02" {
-                let grade = ["I", "II", "III", "fail"][rng.random_range(0..4)];
-                grades.push(format!(
-                    "('{id}', 'fly_ash', '{grade}', 'wufei-grades-2026.1')"
-                ));
-            }
-            grades.push(format!(
-                "('{id}', 'radioactivity', 'pass', 'wufei-grades-2026.1')"
-            ));
-        }
-        sql = format!(
-            "BEGIN; INSERT INTO listings VALUES {}; INSERT INTO listing_grades (listing_id, rule, grade, rule_set) VALUES {}; COMMIT;",
-            lots.join(","),
-            grades.join(",")
-        );
-        conn.batch_execute(&sql).expect("seed lots");
-    }
-    conn.batch_execute("ANALYZE").expect("analyze");
-    started.elapsed()
-}
+use common::{BenchDb, drive, report, seed_lots};
 
 async fn run(db: BenchDb, count: usize) {
-    let took = seed(&db, count);
+    let took = seed_lots(&db, count);
     let base = db.serve().await;
     let client = reqwest::Client::new();
     let token = common::login(&client, &base, "bench@wufei.test").await;

@@ -29,6 +29,7 @@ use crate::service::listings::{
     Checks, Decimal, Listing, ListingRow, load_row as load_listing, views,
 };
 use crate::service::notifications::{Notice, notify_owners};
+use crate::service::search::{grade_among, property_within};
 use crate::service::tokens::new_id;
 
 text_enum! {
@@ -490,14 +491,42 @@ pub fn update(
 }
 
 /// Listing rows to matching facts, with their lab values and grades (in chunks of 500 ids).
-fn lots(conn: &mut DbConnection, catalog: &Catalog, rows: &[ListingRow]) -> QueryResult<Vec<Lot>> {
+/// `only`: load just the lab values and grades this demand looks at (the others do not change
+/// its score); `None` loads everything.
+fn lots(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    rows: &[ListingRow],
+    only: Option<&Want>,
+) -> QueryResult<Vec<Lot>> {
     let mut props: HashMap<String, Properties> = HashMap::new();
     let mut grades: HashMap<String, BTreeMap<String, String>> = HashMap::new();
+    let keys: Option<Vec<&String>> = only.map(|w| w.bounds.keys().collect());
+    let rules: Option<Vec<&String>> = only.map(|w| w.min_grades.keys().collect());
     for chunk in rows.chunks(500) {
         let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
-        for (lid, key, num, text) in listing_properties::table
+        let mut pq = listing_properties::table
             .filter(listing_properties::listing_id.eq_any(&ids))
-            .load::<(String, String, Option<f64>, Option<String>)>(conn)?
+            .into_boxed();
+        if let Some(keys) = &keys {
+            if keys.is_empty() {
+                pq = pq.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"));
+            } else {
+                pq = pq.filter(listing_properties::property_key.eq_any(keys.clone()));
+            }
+        }
+        let mut gq = listing_grades::table
+            .filter(listing_grades::listing_id.eq_any(&ids))
+            .into_boxed();
+        if let Some(rules) = &rules {
+            if rules.is_empty() {
+                gq = gq.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"));
+            } else {
+                gq = gq.filter(listing_grades::rule.eq_any(rules.clone()));
+            }
+        }
+        for (lid, key, num, text) in
+            pq.load::<(String, String, Option<f64>, Option<String>)>(conn)?
         {
             let value = match (num, text) {
                 (Some(n), _) => PropertyValue::Number(n),
@@ -506,8 +535,7 @@ fn lots(conn: &mut DbConnection, catalog: &Catalog, rows: &[ListingRow]) -> Quer
             };
             props.entry(lid).or_default().insert(key, value);
         }
-        for (lid, rule, grade) in listing_grades::table
-            .filter(listing_grades::listing_id.eq_any(&ids))
+        for (lid, rule, grade) in gq
             .select((
                 listing_grades::listing_id,
                 listing_grades::rule,
@@ -575,6 +603,17 @@ fn candidates(conn: &mut DbConnection, want: &Want) -> QueryResult<Vec<ListingRo
         .into_boxed();
     if let Some(until) = want.window_until {
         q = q.filter(listings::available_from.le(until));
+    }
+    for (key, bound) in &want.bounds {
+        q = q.filter(property_within(
+            key,
+            bound.min.unwrap_or(f64::MIN),
+            bound.max.unwrap_or(f64::MAX),
+        ));
+    }
+    for (rule, grade) in &want.min_grades {
+        let accepted = at_least(rule, grade).unwrap_or_default();
+        q = q.filter(grade_among(rule, &accepted));
     }
     q.load(conn)
 }
@@ -695,7 +734,7 @@ pub fn rank_lots(
     want: &Want,
 ) -> Result<Ranked<ListingRow>, ApiError> {
     let rows = candidates(conn, want)?;
-    let facts = lots(conn, catalog, &rows)?;
+    let facts = lots(conn, catalog, &rows, Some(want))?;
     let mut ranked: Ranked<ListingRow> = facts
         .iter()
         .zip(rows)
@@ -716,7 +755,7 @@ pub fn rank_demands(
     params: &Params,
     listing: &ListingRow,
 ) -> Result<Ranked<DemandRow>, ApiError> {
-    let lot = lots(conn, catalog, std::slice::from_ref(listing))?.remove(0);
+    let lot = lots(conn, catalog, std::slice::from_ref(listing), None)?.remove(0);
     let open: Vec<DemandRow> = demands::table
         .filter(demands::status.eq(DemandStatus::Open.as_str()))
         .filter(demands::categories.like(format!("%{}%", listing.category_code)))

@@ -150,6 +150,48 @@ fn planar_km2(
     )
 }
 
+type Condition = Box<dyn BoxableExpression<listings::table, MultiBackend, SqlType = Bool>>;
+
+/// The lot has one of `grades` under `rule`. A correlated EXISTS, not IN (subquery): the planner
+/// then walks the listings index in the requested order instead of starting from every graded lot.
+pub fn grade_among(rule: &str, grades: &[&str]) -> Condition {
+    // Rules have at most three grades; padding with the first keeps one statement shape.
+    let g = |i: usize| {
+        grades
+            .get(i)
+            .or(grades.first())
+            .copied()
+            .unwrap_or_default()
+            .to_string()
+    };
+    Box::new(
+        sql::<Bool>(
+            "EXISTS (SELECT 1 FROM listing_grades g WHERE g.listing_id = listings.id AND g.rule = ",
+        )
+        .bind::<Text, _>(rule.to_string())
+        .sql(" AND g.grade IN (")
+        .bind::<Text, _>(g(0))
+        .sql(", ")
+        .bind::<Text, _>(g(1))
+        .sql(", ")
+        .bind::<Text, _>(g(2))
+        .sql("))"),
+    )
+}
+
+/// The lot states `key` as a number within `[min, max]`.
+pub fn property_within(key: &str, min: f64, max: f64) -> Condition {
+    Box::new(
+        sql::<Bool>("EXISTS (SELECT 1 FROM listing_properties p WHERE p.listing_id = listings.id AND p.property_key = ")
+            .bind::<Text, _>(key.to_string())
+            .sql(" AND p.num_value >= ")
+            .bind::<Double, _>(min)
+            .sql(" AND p.num_value <= ")
+            .bind::<Double, _>(max)
+            .sql(")"),
+    )
+}
+
 pub async fn search(db: &Db, user: CurrentUser, q: SearchQuery) -> Result<ListingPage, ApiError> {
     let own_org = if q.mine {
         Some(user.organization_id.clone().ok_or_else(|| {
@@ -293,21 +335,7 @@ pub async fn search(db: &Db, user: CurrentUser, q: SearchQuery) -> Result<Listin
                 query = query.filter(listings::subtype.eq(st.clone()));
             }
             if let Some((rule, grades)) = &grade {
-                // A correlated EXISTS, not IN (subquery): the planner then walks the listings
-                // index in the requested order instead of starting from every graded lot.
-                // Rules have at most three grades; padding with the first keeps one statement shape.
-                let g = |i: usize| grades.get(i).unwrap_or(&grades[0]).to_string();
-                query = query.filter(
-                    sql::<Bool>("EXISTS (SELECT 1 FROM listing_grades g WHERE g.listing_id = listings.id AND g.rule = ")
-                        .bind::<Text, _>(rule.clone())
-                        .sql(" AND g.grade IN (")
-                        .bind::<Text, _>(g(0))
-                        .sql(", ")
-                        .bind::<Text, _>(g(1))
-                        .sql(", ")
-                        .bind::<Text, _>(g(2))
-                        .sql("))"),
-                );
+                query = query.filter(grade_among(rule, grades));
             }
             if let Some(region) = &q.region_code {
                 query = query.filter(listings::region_code.like(format!("{region}%")));

@@ -1,0 +1,143 @@
+//! Matching benchmark: 100 000 published lots and 10 000 open demands around Baotou. Prints the
+//! time to match one demand against every lot and one lot against every demand (over HTTP, p50/p99)
+//! and a full re-match of all demands (in process), on SQLite and, when WUFEI_BENCH_POSTGRES_URL
+//! is set, on PostgreSQL.
+//!
+//!   cargo bench --bench matching
+//!   WUFEI_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench matching
+//!
+//! WUFEI_BENCH_LISTINGS (default 100000) and WUFEI_BENCH_DEMANDS (default 10000) change the sizes.
+
+mod common;
+
+use std::time::Instant;
+
+use common::{BenchDb, drive, login, report, seed_lots, seed_org};
+use diesel::connection::SimpleConnection;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use wufei::domain::matching::Params;
+
+fn seed_demands(db: &BenchDb, count: usize) -> String {
+    let mut conn = db.conn();
+    let org = seed_org(&mut conn, 2, "receiver", "buyer@bench.test");
+    let mut rng = StdRng::seed_from_u64(2027);
+    let now = "2026-11-01 00:00:00";
+    for chunk in 0..count.div_ceil(1000) {
+        let mut rows = Vec::new();
+        for i in chunk * 1000..((chunk + 1) * 1000).min(count) {
+            let id = format!("00000000-0000-7000-8003-{i:012}");
+            let (categories, bounds, grades) = match rng.random_range(0..4) {
+                0 => ("SW02", r#"{"loi_pct":{"max":8.0}}"#, r#"{"fly_ash":"II"}"#),
+                1 => ("SW01", "{}", r#"{"steel_slag_stability":"pass"}"#),
+                2 => ("SW04,SW01", "{}", "{}"),
+                _ => ("SW06", "{}", "{}"),
+            };
+            rows.push(format!(
+                "('{id}', '{org}', '{org}', 'Bench demand {i}', '{categories}', '', '{bounds}', '{grades}', {}, 'one_off', {}, {}, \
+                 '{now}', NULL, 'concrete', 'open', '150203', {}, {}, NULL, 1, '{now}', '{now}')",
+                rng.random_range(100..5000) * 1000,
+                rng.random_range(20..80),
+                rng.random_range(-1000..6000),
+                40.2 + rng.random::<f64>(),
+                109.3 + rng.random::<f64>() * 1.5,
+            ));
+        }
+        conn.batch_execute(&format!("INSERT INTO demands VALUES {}", rows.join(",")))
+            .expect("seed demands");
+    }
+    conn.batch_execute("ANALYZE").expect("analyze");
+    org
+}
+
+async fn run(db: BenchDb, listings: usize, demands: usize) {
+    let took = seed_lots(&db, listings);
+    seed_demands(&db, demands);
+    let base = db.serve().await;
+    let client = reqwest::Client::new();
+    let buyer = login(&client, &base, "buyer@bench.test").await;
+    let seller = login(&client, &base, "bench@wufei.test").await;
+    println!(
+        "\n{} — {listings} lots (seeded in {:.1} s), {demands} open demands",
+        db.backend(),
+        took.as_secs_f64()
+    );
+
+    let demand = |i: usize| format!("00000000-0000-7000-8003-{:012}", (i * 7919) % demands);
+    let lot = |i: usize| format!("00000000-0000-7000-8001-{:012}", (i * 7919) % listings);
+    let (lat, wall) = drive(200, 2, |i| {
+        let req = client
+            .get(format!("{base}/api/v1/demands/{}/matches", demand(i)))
+            .bearer_auth(&buyer)
+            .send();
+        async move { req.await.is_ok_and(|r| r.status().is_success()) }
+    })
+    .await;
+    report(
+        "one demand against every lot (GET /demands/{id}/matches)",
+        lat,
+        wall,
+    );
+    let (lat, wall) = drive(200, 2, |i| {
+        let req = client
+            .get(format!("{base}/api/v1/listings/{}/matches", lot(i)))
+            .bearer_auth(&seller)
+            .send();
+        async move { req.await.is_ok_and(|r| r.status().is_success()) }
+    })
+    .await;
+    report(
+        "one lot against every demand (GET /listings/{id}/matches)",
+        lat,
+        wall,
+    );
+
+    // Full re-match: every demand ranked against every lot, one after another, in process.
+    let mut conn = db.conn();
+    if let wufei::db::DbConnection::Sqlite(c) = &mut conn {
+        c.batch_execute("PRAGMA busy_timeout = 5000")
+            .expect("pragma");
+    }
+    let catalog = wufei::service::catalog::Catalog::load(&mut conn).expect("catalog");
+    let params = Params {
+        freight_fen_per_t_km: 50,
+        now: wufei::db::now(),
+    };
+    let started = Instant::now();
+    let mut matched = 0usize;
+    for i in 0..demands {
+        let row = wufei::service::demands::load_row(
+            &mut conn,
+            &format!("00000000-0000-7000-8003-{i:012}"),
+        )
+        .expect("demand");
+        matched += wufei::service::demands::rank_lots(&mut conn, &catalog, &params, &row.want())
+            .expect("rank")
+            .len();
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "{:<58} {:>8.1} s total, {:.2} ms per demand, {matched} matches",
+        "full re-match of every demand",
+        elapsed.as_secs_f64(),
+        elapsed.as_secs_f64() * 1000.0 / demands as f64
+    );
+}
+
+#[actix_web::main]
+async fn main() {
+    let var = |k: &str, d: usize| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let (listings, demands) = (
+        var("WUFEI_BENCH_LISTINGS", 100_000),
+        var("WUFEI_BENCH_DEMANDS", 10_000),
+    );
+    run(BenchDb::sqlite(), listings, demands).await;
+    if let Ok(pg) = std::env::var("WUFEI_BENCH_POSTGRES_URL") {
+        run(BenchDb::postgres(&pg), listings, demands).await;
+    }
+}
