@@ -113,15 +113,7 @@ mod tests {
             (Disputed, ResolveCompleted, Completed),
             (Disputed, ResolveCancelled, Cancelled),
         ];
-        for from in statuses {
-            for event in events {
-                let expected = allowed
-                    .iter()
-                    .find(|(f, e, _)| *f == from && *e == event)
-                    .map(|(_, _, t)| *t);
-                assert_eq!(transition(from, event), expected, "{from:?} + {event:?}");
-            }
-        }
+        crate::domain::assert_table(&statuses, &events, &allowed, transition);
     }
 
     #[test]

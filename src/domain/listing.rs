@@ -177,15 +177,7 @@ mod tests {
             (Published, MaterialEdit, PendingReview),
             (Published, Close, Closed),
         ];
-        for from in statuses {
-            for event in events {
-                let expected = allowed
-                    .iter()
-                    .find(|(f, e, _)| *f == from && *e == event)
-                    .map(|(_, _, to)| *to);
-                assert_eq!(transition(from, event), expected, "{from:?} + {event:?}");
-            }
-        }
+        crate::domain::assert_table(&statuses, &events, &allowed, transition);
     }
 
     #[test]

@@ -132,15 +132,7 @@ mod tests {
             (Pending, LotClosed, Rejected),
             (Countered, LotClosed, Rejected),
         ];
-        for from in statuses {
-            for event in events {
-                let expected = allowed
-                    .iter()
-                    .find(|(f, e, _)| *f == from && *e == event)
-                    .map(|(_, _, t)| *t);
-                assert_eq!(transition(from, event), expected, "{from:?} + {event:?}");
-            }
-        }
+        crate::domain::assert_table(&statuses, &events, &allowed, transition);
     }
 
     #[test]

@@ -4,7 +4,8 @@ use actix_web::{get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::error::{ApiResult, Problem};
+use crate::error::ApiResult;
+use crate::http::WriteProblems;
 use crate::http::extractors::AuthUser;
 use crate::service::admin::{self, PlatformRoleRequest, UserSummary};
 use crate::startup::AppState;
@@ -24,10 +25,7 @@ pub struct UserLookup {
     params(UserLookup),
     responses(
         (status = 200, body = UserSummary),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[get("/admin/users")]
@@ -49,12 +47,7 @@ pub async fn find_user(
     request_body = PlatformRoleRequest,
     responses(
         (status = 200, body = UserSummary),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/admin/users/{id}/platform-role")]

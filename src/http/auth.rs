@@ -9,8 +9,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult};
 use crate::http::extractors::AuthUser;
+use crate::http::{ReadProblems, WriteProblems};
 use crate::service::accounts::{self, Accepted, Me, RegisterRequest};
 use crate::service::sessions::TokenPair;
 use crate::startup::AppState;
@@ -77,11 +78,7 @@ pub struct ChangePasswordRequest {
     request_body = RegisterRequest,
     responses(
         (status = 202, body = Accepted),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "USCC already registered", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/auth/register")]
@@ -104,8 +101,7 @@ pub async fn register(
     request_body = TokenRequest,
     responses(
         (status = 200, body = crate::http::ops::Health),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/auth/verify-email")]
@@ -124,11 +120,7 @@ pub async fn verify_email(
     request_body = LoginRequest,
     responses(
         (status = 200, body = TokenPair),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Email not verified yet", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/auth/login")]
@@ -176,9 +168,7 @@ pub async fn login(
     request_body = RefreshRequest,
     responses(
         (status = 200, body = TokenPair),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/auth/refresh")]
@@ -198,8 +188,7 @@ pub async fn refresh(
     request_body = RefreshRequest,
     responses(
         (status = 204, description = "Signed out"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/auth/logout")]
@@ -218,8 +207,7 @@ pub async fn logout(
     request_body = ForgotRequest,
     responses(
         (status = 202, body = Accepted),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/auth/password/forgot")]
@@ -243,8 +231,7 @@ pub async fn forgot_password(
     request_body = ResetRequest,
     responses(
         (status = 204, description = "Password changed"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/auth/password/reset")]
@@ -268,9 +255,7 @@ pub async fn reset_password(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Password changed"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/auth/password/change")]
@@ -294,7 +279,7 @@ pub async fn change_password(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Me),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     )
 )]
 #[get("/me")]

@@ -2,7 +2,8 @@
 
 use actix_web::{get, post, web};
 
-use crate::error::{ApiResult, Problem};
+use crate::error::ApiResult;
+use crate::http::WriteProblems;
 use crate::http::pagination::Page;
 use crate::service::catalog::{self, Category, GradeRequest, GradeResponse};
 use crate::startup::AppState;
@@ -23,8 +24,7 @@ pub async fn categories(state: web::Data<AppState>) -> web::Json<Page<Category>>
     request_body = GradeRequest,
     responses(
         (status = 200, body = GradeResponse),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/catalog/grade")]

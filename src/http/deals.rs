@@ -5,10 +5,11 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::domain::deal::DealStatus;
-use crate::error::{ApiResult, Problem};
+use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
 use crate::http::pagination::{Page, PageQuery};
 use crate::http::trade::{fingerprint, idempotency_key, respond};
+use crate::http::{ReadProblems, WriteProblems};
 use crate::service::deals::{
     self, Deal, DealDecisionRequest, DealDetail, DisputeRequest, ReceiptRequest, Transfer,
     TransferRequest,
@@ -44,8 +45,7 @@ async fn page_of(
     params(DealFilter, PageQuery),
     responses(
         (status = 200, body = Page<Deal>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     )
 )]
 #[get("/deals")]
@@ -67,8 +67,7 @@ pub async fn list(
     params(("id" = String, Path, description = "Deal id")),
     responses(
         (status = 200, body = DealDetail),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     )
 )]
 #[get("/deals/{id}")]
@@ -98,12 +97,7 @@ pub async fn get(
     request_body = TransferRequest,
     responses(
         (status = 201, body = Transfer),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/deals/{id}/transfers")]
@@ -141,12 +135,7 @@ pub async fn record_transfer(
     request_body = ReceiptRequest,
     responses(
         (status = 200, body = Transfer),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/deals/{id}/transfers/{tid}/receipt")]
@@ -174,10 +163,7 @@ pub async fn receive(
     params(("id" = String, Path, description = "Deal id")),
     responses(
         (status = 200, body = Deal),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/deals/{id}/complete")]
@@ -203,11 +189,7 @@ pub async fn complete(
     request_body = DisputeRequest,
     responses(
         (status = 200, body = Deal),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/deals/{id}/dispute")]
@@ -234,9 +216,7 @@ pub async fn dispute(
     params(PageQuery),
     responses(
         (status = 200, body = Page<Deal>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[get("/moderation/deals")]
@@ -258,9 +238,7 @@ pub async fn approval_queue(
     params(PageQuery),
     responses(
         (status = 200, body = Page<Deal>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[get("/moderation/disputes")]
@@ -283,12 +261,7 @@ pub async fn disputes(
     request_body = DealDecisionRequest,
     responses(
         (status = 200, body = Deal),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/moderation/deals/{id}/decision")]

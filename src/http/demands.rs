@@ -6,9 +6,10 @@ use utoipa::ToSchema;
 
 use crate::db::now;
 use crate::domain::matching::Params;
-use crate::error::{ApiResult, Problem};
+use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
 use crate::http::pagination::{Page, PageQuery};
+use crate::http::{ReadProblems, WriteProblems};
 use crate::service::demands::{
     self, Demand, DemandInput, DemandMatch, DemandPatch, ListingMatch, MatchQuery, StrandedListing,
 };
@@ -28,10 +29,7 @@ fn params(state: &AppState) -> Params {
     request_body = DemandInput,
     responses(
         (status = 201, body = Demand),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/demands")]
@@ -56,8 +54,7 @@ pub async fn create(
     params(PageQuery),
     responses(
         (status = 200, body = Page<Demand>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     )
 )]
 #[get("/demands")]
@@ -82,8 +79,7 @@ pub async fn list(
     params(("id" = String, Path, description = "Demand id")),
     responses(
         (status = 200, body = Demand),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     )
 )]
 #[get("/demands/{id}")]
@@ -110,13 +106,7 @@ pub async fn get(
     request_body = DemandPatch,
     responses(
         (status = 200, body = Demand),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[patch("/demands/{id}")]
@@ -156,9 +146,7 @@ pub struct DemandMatchPage {
     params(("id" = String, Path, description = "Demand id"), MatchQuery),
     responses(
         (status = 200, body = ListingMatchPage),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     )
 )]
 #[get("/demands/{id}/matches")]
@@ -185,9 +173,7 @@ pub async fn demand_matches(
     params(("id" = String, Path, description = "Listing id"), MatchQuery),
     responses(
         (status = 200, body = DemandMatchPage),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     )
 )]
 #[get("/listings/{id}/matches")]
@@ -215,9 +201,7 @@ pub async fn listing_matches(
     params(PageQuery),
     responses(
         (status = 200, body = Page<StrandedListing>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[get("/alliance/stranded-listings")]

@@ -3,9 +3,10 @@
 use actix_web::http::header::{self, ETag, EntityTag};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult};
 use crate::http::extractors::AuthUser;
 use crate::http::pagination::{Page, PageQuery};
+use crate::http::{ReadProblems, WriteProblems};
 use crate::service::listings::{self, Listing, ListingDecisionRequest, ListingInput, ListingPatch};
 use crate::service::search::{ListingPage, SearchQuery};
 use crate::startup::AppState;
@@ -39,11 +40,7 @@ fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
     request_body = ListingInput,
     responses(
         (status = 201, body = Listing, headers(("ETag" = String, description = "Version"))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/listings")]
@@ -63,10 +60,7 @@ pub async fn create(
     params(SearchQuery),
     responses(
         (status = 200, body = ListingPage),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[get("/listings")]
@@ -87,8 +81,7 @@ pub async fn search(
     params(("id" = String, Path, description = "Listing id")),
     responses(
         (status = 200, body = Listing, headers(("ETag" = String, description = "Version"))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     )
 )]
 #[get("/listings/{id}")]
@@ -113,13 +106,7 @@ pub async fn get(
     request_body = ListingPatch,
     responses(
         (status = 200, body = Listing, headers(("ETag" = String, description = "Version"))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[patch("/listings/{id}")]
@@ -150,11 +137,7 @@ pub async fn update(
     params(("id" = String, Path, description = "Listing id")),
     responses(
         (status = 200, body = Listing),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/listings/{id}/submit")]
@@ -174,9 +157,7 @@ pub async fn submit(
     params(("id" = String, Path, description = "Listing id")),
     responses(
         (status = 200, body = Listing),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/listings/{id}/withdraw")]
@@ -196,9 +177,7 @@ pub async fn withdraw(
     params(PageQuery),
     responses(
         (status = 200, body = Page<Listing>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[get("/moderation/listings")]
@@ -220,12 +199,7 @@ pub async fn review_queue(
     request_body = ListingDecisionRequest,
     responses(
         (status = 200, body = Listing),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/moderation/listings/{id}/decision")]

@@ -25,6 +25,61 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{FieldError, Problem};
 
+/// Problems a reading route may answer (problem+json).
+#[derive(utoipa::IntoResponses)]
+pub enum ReadProblems {
+    /// Not signed in, or the token is invalid or expired.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// No such object, or not one the caller may know of.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// A query parameter is invalid.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Invalid(Problem),
+    /// The database is not answering; retry after `Retry-After`.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
+/// Problems a route that takes a body or changes something may answer (problem+json).
+#[derive(utoipa::IntoResponses)]
+pub enum WriteProblems {
+    /// Malformed JSON or header.
+    #[response(status = 400, content_type = "application/problem+json")]
+    Malformed(Problem),
+    /// Not signed in, or the token or credentials are invalid.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// Signed in, but not allowed to do this.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// No such object, or not one the caller may know of.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// The object's state does not allow this, or a concurrent change got in the way.
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(Problem),
+    /// `If-Match` names a stale version.
+    #[response(status = 412, content_type = "application/problem+json")]
+    Stale(Problem),
+    /// The body is larger than 64 KiB.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// The body is not `application/json`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Problem),
+    /// Invalid fields, listed in `errors`.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Invalid(Problem),
+    /// Throttled; retry after `Retry-After`.
+    #[response(status = 429, content_type = "application/problem+json")]
+    Throttled(Problem),
+    /// The database is not answering; retry after `Retry-After`.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
 /// Every route of the service, for the app and for the OpenAPI document alike.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(ops::live)

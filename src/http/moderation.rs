@@ -5,7 +5,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::domain::outbox::OutboxStatus;
-use crate::error::{ApiResult, Problem};
+use crate::error::ApiResult;
+use crate::http::WriteProblems;
 use crate::http::extractors::AuthUser;
 use crate::http::pagination::{Page, PageQuery};
 use crate::service::moderation::{self, OrganizationDecisionRequest, OutboxEmail};
@@ -19,9 +20,7 @@ use crate::startup::AppState;
     params(PageQuery),
     responses(
         (status = 200, body = Page<Organization>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[get("/moderation/organizations")]
@@ -43,12 +42,7 @@ pub async fn organizations_queue(
     request_body = OrganizationDecisionRequest,
     responses(
         (status = 200, body = Organization),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/moderation/organizations/{id}/decision")]
@@ -78,9 +72,7 @@ pub struct EmailFilter {
     params(PageQuery, EmailFilter),
     responses(
         (status = 200, body = Page<OutboxEmail>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[get("/moderation/emails")]

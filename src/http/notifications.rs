@@ -4,7 +4,8 @@ use actix_web::{get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::error::{ApiResult, Problem};
+use crate::error::ApiResult;
+use crate::http::ReadProblems;
 use crate::http::extractors::AuthUser;
 use crate::http::pagination::{Page, PageQuery};
 use crate::service::notifications::{self, NotificationView};
@@ -25,8 +26,7 @@ pub struct NotificationFilter {
     params(PageQuery, NotificationFilter),
     responses(
         (status = 200, body = Page<NotificationView>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     )
 )]
 #[get("/notifications")]
@@ -53,8 +53,7 @@ pub async fn list(
     params(("id" = String, Path, description = "Notification id")),
     responses(
         (status = 200, body = NotificationView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     )
 )]
 #[post("/notifications/{id}/read")]

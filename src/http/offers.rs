@@ -5,10 +5,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::offer::OfferStatus;
-use crate::error::{ApiResult, Problem};
+use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
 use crate::http::pagination::{Page, PageQuery};
 use crate::http::trade::{fingerprint, idempotency_key, optional_json, respond};
+use crate::http::{ReadProblems, WriteProblems};
 use crate::service::idempotency::{self, Stored};
 use crate::service::listings::Decimal;
 use crate::service::offers::{self, Acceptance, CounterRequest, Offer, OfferRequest};
@@ -26,12 +27,7 @@ use crate::startup::AppState;
     request_body = OfferRequest,
     responses(
         (status = 201, body = Offer),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/listings/{id}/offers")]
@@ -60,9 +56,7 @@ pub async fn place(
     params(("id" = String, Path, description = "Listing id"), PageQuery),
     responses(
         (status = 200, body = Page<Offer>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     )
 )]
 #[get("/listings/{id}/offers")]
@@ -98,8 +92,7 @@ pub struct OfferFilter {
     params(OfferFilter, PageQuery),
     responses(
         (status = 200, body = Page<Offer>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     )
 )]
 #[get("/offers")]
@@ -126,8 +119,7 @@ pub async fn mine(
     params(("id" = String, Path, description = "Offer id")),
     responses(
         (status = 200, body = Offer),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     )
 )]
 #[get("/offers/{id}")]
@@ -164,12 +156,7 @@ pub struct AcceptRequest {
     request_body(content = Option<AcceptRequest>),
     responses(
         (status = 201, body = Acceptance),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/offers/{id}/accept")]
@@ -210,12 +197,7 @@ pub struct RejectRequest {
     request_body = RejectRequest,
     responses(
         (status = 200, body = Offer),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/offers/{id}/reject")]
@@ -243,12 +225,7 @@ pub async fn reject(
     request_body = CounterRequest,
     responses(
         (status = 200, body = Offer),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/offers/{id}/counter")]
@@ -278,12 +255,7 @@ pub async fn counter(
     ),
     responses(
         (status = 201, body = Acceptance),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/offers/{id}/accept-counter")]
@@ -311,10 +283,7 @@ pub async fn accept_counter(
     params(("id" = String, Path, description = "Offer id")),
     responses(
         (status = 200, body = Offer),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/offers/{id}/reject-counter")]
@@ -339,10 +308,7 @@ pub async fn reject_counter(
     params(("id" = String, Path, description = "Offer id")),
     responses(
         (status = 200, body = Offer),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/offers/{id}/withdraw")]

@@ -2,9 +2,10 @@
 
 use actix_web::{HttpResponse, get, patch, post, web};
 
-use crate::error::{ApiResult, Problem};
+use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
 use crate::http::pagination::Page;
+use crate::http::{ReadProblems, WriteProblems};
 use crate::service::organizations::{
     self, Invitation, InvitationRequest, Organization, Site, SiteInput, UpdateOrganization,
 };
@@ -17,8 +18,7 @@ use crate::startup::AppState;
     params(("id" = String, Path, description = "Organization id")),
     responses(
         (status = 200, body = Organization),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     )
 )]
 #[get("/organizations/{id}")]
@@ -40,12 +40,7 @@ pub async fn get_organization(
     request_body = UpdateOrganization,
     responses(
         (status = 200, body = Organization),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[patch("/organizations/{id}")]
@@ -67,8 +62,7 @@ pub async fn update_organization(
     params(("id" = String, Path, description = "Organization id")),
     responses(
         (status = 200, body = Page<Site>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     )
 )]
 #[get("/organizations/{id}/sites")]
@@ -92,11 +86,7 @@ pub async fn list_sites(
     request_body = SiteInput,
     responses(
         (status = 201, body = Site),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/organizations/{id}/sites")]
@@ -122,11 +112,7 @@ pub async fn add_site(
     request_body = SiteInput,
     responses(
         (status = 200, body = Site),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[patch("/organizations/{id}/sites/{site_id}")]
@@ -150,12 +136,7 @@ pub async fn update_site(
     request_body = InvitationRequest,
     responses(
         (status = 201, body = Invitation),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/organizations/{id}/invitations")]
@@ -183,10 +164,7 @@ pub async fn invite(
     params(("id" = String, Path, description = "Organization id")),
     responses(
         (status = 200, body = Organization),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     )
 )]
 #[post("/organizations/{id}/verification")]

@@ -7,7 +7,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::schema::{deals, listings, transfers, users};
+use crate::db::schema::{deals, listings, transfers};
 use crate::db::{DbConnection, now};
 use crate::domain::deal::{DealEvent, DealStatus, difference_flagged, transition};
 use crate::domain::listing::ListingStatus;
@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::service::access::CurrentUser;
 use crate::service::audit::{self, Entry};
 use crate::service::listings::Checks;
-use crate::service::notifications::{Notice, notify, notify_owners};
+use crate::service::notifications::{Notice, notify_owners, notify_staff};
 use crate::service::tokens::new_id;
 
 #[derive(Debug, Serialize, ToSchema, Clone)]
@@ -256,20 +256,9 @@ fn tell_parties(
     en: &str,
     note: &str,
 ) -> QueryResult<()> {
+    let notice = Notice::with_note(kind, zh, en, note, "deal", &deal.id);
     for org in [&deal.producer_org_id, &deal.receiver_org_id] {
-        notify_owners(
-            conn,
-            org,
-            &Notice {
-                kind,
-                title_zh: zh.to_string(),
-                title_en: en.to_string(),
-                body_zh: note.to_string(),
-                body_en: note.to_string(),
-                object_type: Some("deal"),
-                object_id: Some(&deal.id),
-            },
-        )?;
+        notify_owners(conn, org, &notice)?;
     }
     Ok(())
 }
@@ -283,26 +272,10 @@ fn tell_staff(
     en: &str,
     note: &str,
 ) -> QueryResult<()> {
-    let staff: Vec<String> = users::table
-        .filter(users::platform_role.is_not_null())
-        .select(users::id)
-        .load(conn)?;
-    for id in staff {
-        notify(
-            conn,
-            &id,
-            &Notice {
-                kind,
-                title_zh: zh.to_string(),
-                title_en: en.to_string(),
-                body_zh: note.to_string(),
-                body_en: note.to_string(),
-                object_type: Some("deal"),
-                object_id: Some(&deal.id),
-            },
-        )?;
-    }
-    Ok(())
+    notify_staff(
+        conn,
+        &Notice::with_note(kind, zh, en, note, "deal", &deal.id),
+    )
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]

@@ -22,6 +22,40 @@ pub struct Notice<'a> {
     pub object_id: Option<&'a str>,
 }
 
+impl<'a> Notice<'a> {
+    /// A notice whose body reads the same in both languages (figures, names, a staff note).
+    pub fn with_note(
+        kind: &'a str,
+        zh: &str,
+        en: &str,
+        note: &str,
+        object_type: &'a str,
+        object_id: &'a str,
+    ) -> Self {
+        Self {
+            kind,
+            title_zh: zh.to_string(),
+            title_en: en.to_string(),
+            body_zh: note.to_string(),
+            body_en: note.to_string(),
+            object_type: Some(object_type),
+            object_id: Some(object_id),
+        }
+    }
+}
+
+/// Notifies every alliance staff member and admin.
+pub fn notify_staff(conn: &mut DbConnection, notice: &Notice<'_>) -> QueryResult<()> {
+    let staff: Vec<String> = users::table
+        .filter(users::platform_role.is_not_null())
+        .select(users::id)
+        .load(conn)?;
+    for id in staff {
+        notify(conn, &id, notice)?;
+    }
+    Ok(())
+}
+
 /// Notifies one user in-app and by email, in their language.
 pub fn notify(conn: &mut DbConnection, user_id: &str, notice: &Notice<'_>) -> QueryResult<()> {
     let (email, language): (String, String) = users::table

@@ -452,15 +452,7 @@ fn tell_bidder(
     notify(
         conn,
         &offer.user_id,
-        &Notice {
-            kind,
-            title_zh: zh.to_string(),
-            title_en: en.to_string(),
-            body_zh: note.to_string(),
-            body_en: note.to_string(),
-            object_type: Some("offer"),
-            object_id: Some(&offer.id),
-        },
+        &Notice::with_note(kind, zh, en, note, "offer", &offer.id),
     )
 }
 
