@@ -29,7 +29,7 @@ use crate::service::listings::{
     Checks, Decimal, Listing, ListingRow, load_row as load_listing, views,
 };
 use crate::service::notifications::{Notice, notify_owners};
-use crate::service::search::{grade_among, property_within};
+use crate::service::search::{grade_among, property_within, within_km};
 use crate::service::tokens::new_id;
 
 text_enum! {
@@ -490,13 +490,83 @@ pub fn update(
     Ok(after)
 }
 
+/// The columns matching reads: a candidate costs a fraction of a full listing row.
+#[derive(Queryable, Debug, Clone)]
+pub struct MatchRow {
+    pub id: String,
+    pub category_code: String,
+    pub subtype: Option<String>,
+    pub search_price_fen: Option<i64>,
+    pub delivery_terms: String,
+    pub remaining_kg: i64,
+    pub min_order_kg: i64,
+    pub lat: f64,
+    pub lon: f64,
+    pub available_from: NaiveDateTime,
+    pub available_until: Option<NaiveDateTime>,
+    pub published_at: Option<NaiveDateTime>,
+    pub identification_report_ref: Option<String>,
+}
+
+type MatchColumns = (
+    listings::id,
+    listings::category_code,
+    listings::subtype,
+    listings::search_price_fen,
+    listings::delivery_terms,
+    listings::remaining_kg,
+    listings::min_order_kg,
+    listings::lat,
+    listings::lon,
+    listings::available_from,
+    listings::available_until,
+    listings::published_at,
+    listings::identification_report_ref,
+);
+
+const MATCH_COLUMNS: MatchColumns = (
+    listings::id,
+    listings::category_code,
+    listings::subtype,
+    listings::search_price_fen,
+    listings::delivery_terms,
+    listings::remaining_kg,
+    listings::min_order_kg,
+    listings::lat,
+    listings::lon,
+    listings::available_from,
+    listings::available_until,
+    listings::published_at,
+    listings::identification_report_ref,
+);
+
+impl From<&ListingRow> for MatchRow {
+    fn from(r: &ListingRow) -> Self {
+        Self {
+            id: r.id.clone(),
+            category_code: r.category_code.clone(),
+            subtype: r.subtype.clone(),
+            search_price_fen: r.search_price_fen,
+            delivery_terms: r.delivery_terms.clone(),
+            remaining_kg: r.remaining_kg,
+            min_order_kg: r.min_order_kg,
+            lat: r.lat,
+            lon: r.lon,
+            available_from: r.available_from,
+            available_until: r.available_until,
+            published_at: r.published_at,
+            identification_report_ref: r.identification_report_ref.clone(),
+        }
+    }
+}
+
 /// Listing rows to matching facts, with their lab values and grades (in chunks of 500 ids).
 /// `only`: load just the lab values and grades this demand looks at (the others do not change
 /// its score); `None` loads everything.
 fn lots(
     conn: &mut DbConnection,
     catalog: &Catalog,
-    rows: &[ListingRow],
+    rows: &[MatchRow],
     only: Option<&Want>,
 ) -> QueryResult<Vec<Lot>> {
     let mut props: HashMap<String, Properties> = HashMap::new();
@@ -579,13 +649,14 @@ fn lots(
 }
 
 /// Published lots that pass the hard filters the database can check for this demand.
-fn candidates(conn: &mut DbConnection, want: &Want) -> QueryResult<Vec<ListingRow>> {
+fn candidates(conn: &mut DbConnection, want: &Want) -> QueryResult<Vec<MatchRow>> {
     let b = bounding_box(want.lat, want.lon, want.max_distance_km);
     let mut q = listings::table
         .filter(listings::status.eq(ListingStatus::Published.as_str()))
         .filter(listings::category_code.eq_any(want.categories.clone()))
         .filter(listings::lat.between(b.min_lat, b.max_lat))
         .filter(listings::lon.between(b.min_lon, b.max_lon))
+        .filter(within_km(want.lat, want.lon, want.max_distance_km))
         .filter(
             listings::available_until
                 .is_null()
@@ -598,6 +669,7 @@ fn candidates(conn: &mut DbConnection, want: &Want) -> QueryResult<Vec<ListingRo
                 .or(listings::search_price_fen.le(want.price_limit_fen)),
         )
         .filter(listings::min_order_kg.le(want.quantity_kg))
+        .select(MATCH_COLUMNS)
         .order(listings::id.asc())
         .limit(MAX_CANDIDATES)
         .into_boxed();
@@ -717,7 +789,15 @@ pub fn matches_for_demand(
     let demand = readable(conn, user, id)?;
     let ranked = rank_lots(conn, catalog, params, &demand.want())?;
     let (items, next) = page(ranked, q.cursor.as_deref(), limit)?;
-    let rows: Vec<ListingRow> = items.iter().map(|(_, _, r)| r.clone()).collect();
+    // Full rows only for the page, in its order.
+    let ids: Vec<&str> = items.iter().map(|(id, _, _)| id.as_str()).collect();
+    let mut by_id: HashMap<String, ListingRow> = listings::table
+        .filter(listings::id.eq_any(&ids))
+        .load::<ListingRow>(conn)?
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect();
+    let rows: Vec<ListingRow> = ids.iter().filter_map(|id| by_id.remove(*id)).collect();
     let listings = views(conn, rows)?;
     let matches = listings
         .into_iter()
@@ -732,16 +812,15 @@ pub fn rank_lots(
     catalog: &Catalog,
     params: &Params,
     want: &Want,
-) -> Result<Ranked<ListingRow>, ApiError> {
+) -> Result<Ranked<()>, ApiError> {
     let rows = candidates(conn, want)?;
     let facts = lots(conn, catalog, &rows, Some(want))?;
-    let mut ranked: Ranked<ListingRow> = facts
+    let mut ranked: Ranked<()> = facts
         .iter()
-        .zip(rows)
-        .filter_map(|(lot, row)| {
+        .filter_map(|lot| {
             evaluate(want, lot, params)
                 .ok()
-                .map(|b| (lot.id.clone(), b, row))
+                .map(|b| (lot.id.clone(), b, ()))
         })
         .collect();
     rank(&mut ranked);
@@ -755,7 +834,7 @@ pub fn rank_demands(
     params: &Params,
     listing: &ListingRow,
 ) -> Result<Ranked<DemandRow>, ApiError> {
-    let lot = lots(conn, catalog, std::slice::from_ref(listing), None)?.remove(0);
+    let lot = lots(conn, catalog, &[MatchRow::from(listing)], None)?.remove(0);
     let open: Vec<DemandRow> = demands::table
         .filter(demands::status.eq(DemandStatus::Open.as_str()))
         .filter(demands::categories.like(format!("%{}%", listing.category_code)))

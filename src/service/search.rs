@@ -179,6 +179,18 @@ pub fn grade_among(rule: &str, grades: &[&str]) -> Condition {
     )
 }
 
+/// The lot lies within `radius_km` of a point (planar distance, exact enough at these scales).
+pub fn within_km(lat: f64, lon: f64, radius_km: f64) -> Condition {
+    Box::new(
+        planar_km2(&Point {
+            lat,
+            lon,
+            radius_km,
+        })
+        .le(radius_km * radius_km),
+    )
+}
+
 /// The lot states `key` as a number within `[min, max]`.
 pub fn property_within(key: &str, min: f64, max: f64) -> Condition {
     Box::new(
