@@ -138,8 +138,9 @@ async fn main() {
         var("WUFEI_BENCH_LISTINGS", 100_000),
         var("WUFEI_BENCH_DEMANDS", 10_000),
     );
-    run(BenchDb::sqlite(), listings, demands).await;
+    let rematch = var("WUFEI_BENCH_REMATCH", demands);
+    run(BenchDb::sqlite(), listings, demands, rematch).await;
     if let Ok(pg) = std::env::var("WUFEI_BENCH_POSTGRES_URL") {
-        run(BenchDb::postgres(&pg), listings, demands).await;
+        run(BenchDb::postgres(&pg), listings, demands, rematch).await;
     }
 }
