@@ -108,6 +108,8 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(moderation::organizations_queue)
         .service(moderation::decide_organization)
         .service(moderation::emails)
+        .service(moderation::summary)
+        .service(moderation::audit_log)
         .service(admin::find_user)
         .service(admin::set_platform_role)
         .service(catalog::categories)

@@ -9,7 +9,8 @@ use crate::error::ApiResult;
 use crate::http::WriteProblems;
 use crate::http::extractors::AuthUser;
 use crate::http::pagination::{Page, PageQuery};
-use crate::service::moderation::{self, OrganizationDecisionRequest, OutboxEmail};
+use crate::service::audit::{self, AuditEntry, AuditQuery};
+use crate::service::moderation::{self, Console, OrganizationDecisionRequest, OutboxEmail};
 use crate::service::organizations::Organization;
 use crate::startup::AppState;
 
@@ -85,5 +86,45 @@ pub async fn emails(
     let limit = page.limit()?;
     let status = filter.status.unwrap_or(OutboxStatus::Dead);
     let items = moderation::emails(&state.db, user, status, page.cursor()?, limit).await?;
+    Ok(web::Json(Page::new(items, limit, |e| e.id.clone())))
+}
+
+/// What waits for staff: counts and the oldest waiting item of each queue.
+#[utoipa::path(
+    tag = "moderation",
+    security(("bearer" = [])),
+    responses((status = 200, body = Console), WriteProblems)
+)]
+#[get("/moderation/summary")]
+pub async fn summary(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+) -> ApiResult<web::Json<Console>> {
+    Ok(web::Json(
+        state
+            .db
+            .run(move |conn| moderation::console(conn, &user))
+            .await?,
+    ))
+}
+
+/// The audit log, newest first, by object, actor, action and time (staff).
+#[utoipa::path(
+    tag = "moderation",
+    security(("bearer" = [])),
+    params(AuditQuery),
+    responses((status = 200, body = Page<AuditEntry>), WriteProblems)
+)]
+#[get("/audit-log")]
+pub async fn audit_log(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    query: web::Query<AuditQuery>,
+) -> ApiResult<web::Json<Page<AuditEntry>>> {
+    let limit = query.limit.unwrap_or(50);
+    let items = state
+        .db
+        .run(move |conn| audit::query(conn, &user, &query))
+        .await?;
     Ok(web::Json(Page::new(items, limit, |e| e.id.clone())))
 }

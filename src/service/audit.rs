@@ -37,3 +37,86 @@ pub fn record<B: Serialize, A: Serialize>(
         .execute(conn)?;
     Ok(())
 }
+
+#[derive(Debug, Serialize, utoipa::ToSchema, Queryable)]
+pub struct AuditEntry {
+    pub id: String,
+    pub actor_user_id: Option<String>,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub reason: Option<String>,
+    /// The object before the change, as JSON text.
+    pub before_state: Option<String>,
+    /// The object after the change, as JSON text.
+    pub after_state: Option<String>,
+    #[serde(with = "crate::domain::time")]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub created_at: chrono::NaiveDateTime,
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// e.g. `listing`, `offer`, `deal`, `organization`, `user`.
+    #[param(max_length = 40)]
+    pub object_type: Option<String>,
+    #[param(max_length = 64)]
+    pub object_id: Option<String>,
+    /// The user who acted.
+    #[param(max_length = 64)]
+    pub actor: Option<String>,
+    /// e.g. `listing.approved`.
+    #[param(max_length = 80)]
+    pub action: Option<String>,
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    #[param(max_length = 200)]
+    pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+}
+
+/// Staff read the audit log by object, actor, action and time, newest first. There is no route
+/// or function that changes or deletes an entry.
+pub fn query(
+    conn: &mut DbConnection,
+    user: &crate::service::access::CurrentUser,
+    q: &AuditQuery,
+) -> Result<Vec<AuditEntry>, crate::error::ApiError> {
+    user.require_staff()?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(crate::error::ApiError::field(
+            "limit",
+            "range",
+            "must be between 1 and 100",
+        ));
+    }
+    let mut s = audit_log::table
+        .order(audit_log::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(v) = &q.object_type {
+        s = s.filter(audit_log::object_type.eq(v.clone()));
+    }
+    if let Some(v) = &q.object_id {
+        s = s.filter(audit_log::object_id.eq(v.clone()));
+    }
+    if let Some(v) = &q.actor {
+        s = s.filter(audit_log::actor_user_id.eq(v.clone()));
+    }
+    if let Some(v) = &q.action {
+        s = s.filter(audit_log::action.eq(v.clone()));
+    }
+    if let Some(v) = q.from {
+        s = s.filter(audit_log::created_at.ge(v.naive_utc()));
+    }
+    if let Some(v) = q.until {
+        s = s.filter(audit_log::created_at.lt(v.naive_utc()));
+    }
+    if let Some(c) = &q.cursor {
+        s = s.filter(audit_log::id.lt(c.clone()));
+    }
+    Ok(s.load(conn)?)
+}

@@ -197,3 +197,66 @@ pub async fn emails(
     })
     .await
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Queue {
+    /// How many wait for a decision.
+    pub count: i64,
+    /// When the oldest of them started waiting.
+    pub oldest: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Everything waiting for alliance staff, in one place.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Console {
+    pub organizations: Queue,
+    pub listings: Queue,
+    pub deals: Queue,
+    pub disputes: Queue,
+    pub dead_emails: Queue,
+}
+
+pub fn console(
+    conn: &mut crate::db::DbConnection,
+    user: &CurrentUser,
+) -> Result<Console, ApiError> {
+    use crate::db::schema::{deals, listings};
+    use diesel::dsl::{count_star, min};
+    user.require_staff()?;
+    let queue = |row: (i64, Option<NaiveDateTime>)| Queue {
+        count: row.0,
+        oldest: row.1.map(|t| t.and_utc()),
+    };
+    Ok(Console {
+        organizations: queue(
+            organizations::table
+                .filter(organizations::verification_status.eq(VerificationStatus::Pending.as_str()))
+                .select((count_star(), min(organizations::updated_at)))
+                .first(conn)?,
+        ),
+        listings: queue(
+            listings::table
+                .filter(listings::status.eq("pending_review"))
+                .select((count_star(), min(listings::updated_at)))
+                .first(conn)?,
+        ),
+        deals: queue(
+            deals::table
+                .filter(deals::status.eq("pending_approval"))
+                .select((count_star(), min(deals::created_at)))
+                .first(conn)?,
+        ),
+        disputes: queue(
+            deals::table
+                .filter(deals::status.eq("disputed"))
+                .select((count_star(), min(deals::updated_at)))
+                .first(conn)?,
+        ),
+        dead_emails: queue(
+            outbox::table
+                .filter(outbox::status.eq(OutboxStatus::Dead.as_str()))
+                .select((count_star(), min(outbox::created_at)))
+                .first(conn)?,
+        ),
+    })
+}

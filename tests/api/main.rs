@@ -2,6 +2,7 @@
 //! database each. The backend comes from WUFEI_TEST_DATABASE_URL (SQLite temp file by default).
 
 mod access;
+mod alliance;
 mod auth;
 mod helpers;
 mod listings;
