@@ -347,6 +347,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    research_projects (id) {
+        id -> Text,
+        organization_id -> Text,
+        title -> Text,
+        description -> Text,
+        categories -> Text,
+        trl -> Integer,
+        trial_kg -> BigInt,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    co2_factors (version, intended_use) {
+        version -> Text,
+        intended_use -> Text,
+        avoided_t_per_t -> Double,
+        freight_kg_per_t_km -> Double,
+        source -> Text,
+    }
+}
+
 diesel::joinable!(sites -> organizations (organization_id));
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(user_tokens -> users (user_id));
@@ -385,4 +412,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     transfers,
     demands,
     demand_digest_items,
+    research_projects,
+    co2_factors,
 );

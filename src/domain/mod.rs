@@ -7,6 +7,7 @@ pub mod matching;
 pub mod offer;
 pub mod organization;
 pub mod outbox;
+pub mod project;
 pub mod quantity;
 pub mod time;
 pub mod uscc;

@@ -15,6 +15,8 @@ pub mod ops;
 pub mod organizations;
 pub mod pagination;
 pub mod problems;
+pub mod projects;
+pub mod stats;
 pub mod trade;
 
 use actix_web::App;
@@ -148,6 +150,14 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(demands::demand_matches)
         .service(demands::listing_matches)
         .service(demands::stranded)
+        .service(projects::create)
+        .service(projects::list)
+        .service(projects::get)
+        .service(projects::decide)
+        .service(projects::tag_deal)
+        .service(stats::summary)
+        .service(stats::flows)
+        .service(stats::ledger)
         .service(notifications::list)
         .service(notifications::mark_read);
 }
@@ -175,7 +185,8 @@ fn api_v1(cfg: &mut ServiceConfig) {
         (name = "offers", description = "Sealed offers, counter-offers and acceptance"),
         (name = "deals", description = "Deals, truckloads (transfer manifests) and disputes"),
         (name = "demands", description = "Demands (wanted) and matching"),
-        (name = "alliance", description = "The alliance's boards"),
+        (name = "alliance", description = "Research projects and the alliance's boards"),
+        (name = "statistics", description = "City statistics, CO2 and the producer ledger"),
     )
 )]
 struct ApiDoc;

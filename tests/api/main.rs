@@ -11,4 +11,5 @@ mod ops;
 mod outbox;
 mod schema;
 mod spec;
+mod stats;
 mod trade;

@@ -1,0 +1,2 @@
+DROP TABLE co2_factors;
+DROP TABLE research_projects;

@@ -1,0 +1,129 @@
+//! The producer's ledger (台账): every outgoing truckload with category code, tonnes, receiver
+//! (name and USCC), intended use, dispatch and receipt dates and manifest number, as CSV pages.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::DbConnection;
+use crate::db::schema::{deals, listings, organizations, transfers};
+use crate::domain::quantity::format_tonnes;
+use crate::domain::time::rfc3339;
+use crate::error::ApiError;
+
+/// Rows per page; the HTTP layer streams page after page.
+pub const PAGE: i64 = 1000;
+
+#[derive(Debug, Serialize)]
+pub struct LedgerLine {
+    pub manifest_no: String,
+    pub category_code: String,
+    pub dispatched_t: String,
+    pub received_t: String,
+    pub receiver_name: String,
+    pub receiver_uscc: String,
+    pub intended_use: String,
+    pub dispatched_at: String,
+    pub received_at: String,
+    pub deal_id: String,
+}
+
+type Row = (
+    String,
+    String,
+    i64,
+    Option<i64>,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    String,
+    String,
+    String,
+);
+
+/// One page of the ledger after `after` (a transfer id; empty for the start), as CSV bytes, and
+/// the cursor of the next page (`None` at the end).
+pub fn page(
+    conn: &mut DbConnection,
+    producer: &str,
+    after: &str,
+    header: bool,
+) -> Result<(Vec<u8>, Option<String>), ApiError> {
+    let rows: Vec<Row> = transfers::table
+        .inner_join(deals::table.inner_join(listings::table))
+        .filter(deals::producer_org_id.eq(producer))
+        .filter(transfers::id.gt(after))
+        .order(transfers::id.asc())
+        .limit(PAGE)
+        .select((
+            transfers::id,
+            transfers::manifest_no,
+            transfers::net_kg,
+            transfers::received_net_kg,
+            transfers::dispatched_at,
+            transfers::received_at,
+            listings::category_code,
+            deals::receiver_org_id,
+            deals::intended_use,
+        ))
+        .load(conn)?;
+    let deal_ids: Vec<String> = transfers::table
+        .filter(transfers::id.eq_any(rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>()))
+        .order(transfers::id.asc())
+        .select(transfers::deal_id)
+        .load(conn)?;
+    let receiver_ids: Vec<&str> = rows.iter().map(|r| r.7.as_str()).collect();
+    let receivers: HashMap<String, (String, String)> = organizations::table
+        .filter(organizations::id.eq_any(&receiver_ids))
+        .select((
+            organizations::id,
+            organizations::legal_name,
+            organizations::uscc,
+        ))
+        .load::<(String, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, name, uscc)| (id, (name, uscc)))
+        .collect();
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(header)
+        .from_writer(Vec::new());
+    if header && rows.is_empty() {
+        w.write_record([
+            "manifest_no",
+            "category_code",
+            "dispatched_t",
+            "received_t",
+            "receiver_name",
+            "receiver_uscc",
+            "intended_use",
+            "dispatched_at",
+            "received_at",
+            "deal_id",
+        ])
+        .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+    }
+    for (row, deal_id) in rows.iter().zip(deal_ids) {
+        let (name, uscc) = receivers.get(&row.7).cloned().unwrap_or_default();
+        w.serialize(LedgerLine {
+            manifest_no: row.1.clone(),
+            category_code: row.6.clone(),
+            dispatched_t: format_tonnes(row.2),
+            received_t: row.3.map(format_tonnes).unwrap_or_default(),
+            receiver_name: name,
+            receiver_uscc: uscc,
+            intended_use: row.8.clone(),
+            dispatched_at: rfc3339(&row.4),
+            received_at: row.5.as_ref().map(rfc3339).unwrap_or_default(),
+            deal_id,
+        })
+        .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ApiError::internal(anyhow::anyhow!(e.to_string())))?;
+    let next = (rows.len() as i64 == PAGE)
+        .then(|| rows.last().map(|r| r.0.clone()))
+        .flatten();
+    Ok((bytes, next))
+}

@@ -1,0 +1,411 @@
+//! City statistics (DESIGN §8): tonnes listed, contracted and delivered by category, region and
+//! month; utilisation; active organizations; deals by state; median days from publication to
+//! first offer; CO2 avoided by intended use with versioned factors, minus road freight.
+//!
+//! Definitions, for a period [from, until):
+//! - listed: quantity of lots published in the period (month of publication);
+//! - contracted: quantity of deals created in the period, cancelled ones excluded;
+//! - delivered: tonnage confirmed on deals completed in the period (month of completion);
+//! - utilisation: delivered ÷ listed;
+//! - active organizations: those that published a lot, made an offer or were party to a deal
+//!   created in the period;
+//! - CO2: completed deals only — delivered t × factor of the intended use, minus delivered t ×
+//!   distance (lot site to the receiver's first site) × freight factor.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use diesel::dsl::min;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::db::DbConnection;
+use crate::db::schema::{co2_factors, deals, listings, offers, sites};
+use crate::domain::listing::haversine_km;
+use crate::domain::quantity::format_tonnes;
+use crate::error::ApiError;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Period {
+    /// First day (default: no lower bound).
+    pub from: Option<NaiveDate>,
+    /// Day after the last (default: no upper bound).
+    pub until: Option<NaiveDate>,
+    /// CO2 factor version (default: the newest).
+    #[param(max_length = 20)]
+    pub factor_version: Option<String>,
+    /// `csv` for CSV (or send `Accept: text/csv`).
+    #[param(max_length = 10)]
+    pub format: Option<String>,
+}
+
+impl Period {
+    /// Open ends become dates both backends store and compare (SQLite compares text).
+    fn bounds(&self) -> (NaiveDateTime, NaiveDateTime) {
+        let day = |d: Option<NaiveDate>, default: (i32, u32, u32)| {
+            d.or_else(|| NaiveDate::from_ymd_opt(default.0, default.1, default.2))
+                .unwrap_or_default()
+                .and_time(NaiveTime::MIN)
+        };
+        (day(self.from, (1970, 1, 1)), day(self.until, (9999, 1, 1)))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct FlowRow {
+    pub category: String,
+    pub region_code: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    pub listed_t: String,
+    pub contracted_t: String,
+    pub delivered_t: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct Totals {
+    pub listed_t: String,
+    pub contracted_t: String,
+    pub delivered_t: String,
+    /// delivered ÷ listed; `null` when nothing was listed.
+    pub utilisation: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct Co2ByUse {
+    pub intended_use: String,
+    pub delivered_t: String,
+    /// t CO2 avoided by the use, before freight.
+    pub avoided_t: f64,
+    /// t CO2 emitted by road freight.
+    pub freight_t: f64,
+    pub net_t: f64,
+    pub factor_t_per_t: f64,
+    pub factor_version: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Flows {
+    pub rows: Vec<FlowRow>,
+    pub totals: Totals,
+    pub by_category: BTreeMap<String, Totals>,
+    pub active_organizations: i64,
+    /// Deals created in the period, by state.
+    pub deals_by_state: BTreeMap<String, i64>,
+    /// Median days from publication to the first offer, over lots published in the period that
+    /// received one; `null` when none did.
+    pub median_days_to_first_offer: Option<f64>,
+    pub co2: Vec<Co2ByUse>,
+    pub co2_net_t: f64,
+    pub factor_version: String,
+}
+
+/// The public summary: no organization names, no prices.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Summary {
+    pub totals: Totals,
+    pub by_category: BTreeMap<String, Totals>,
+    pub active_organizations: i64,
+    pub deals_by_state: BTreeMap<String, i64>,
+    pub co2_net_t: f64,
+    pub factor_version: String,
+}
+
+fn month(t: NaiveDateTime) -> String {
+    t.format("%Y-%m").to_string()
+}
+
+fn round(v: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (v * f).round() / f
+}
+
+#[derive(Default, Clone, Copy)]
+struct Kg {
+    listed: i64,
+    contracted: i64,
+    delivered: i64,
+}
+
+fn totals(kg: Kg) -> Totals {
+    Totals {
+        listed_t: format_tonnes(kg.listed),
+        contracted_t: format_tonnes(kg.contracted),
+        delivered_t: format_tonnes(kg.delivered),
+        utilisation: (kg.listed > 0).then(|| round(kg.delivered as f64 / kg.listed as f64, 4)),
+    }
+}
+
+pub fn median(mut values: Vec<f64>) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    Some(if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    })
+}
+
+type Cell = (String, String, String);
+
+/// receiver, category, region, completed at, delivered kg, intended use, lot latitude, longitude
+type CompletedDeal = (
+    String,
+    String,
+    String,
+    Option<NaiveDateTime>,
+    i64,
+    String,
+    f64,
+    f64,
+);
+
+pub fn flows(conn: &mut DbConnection, period: &Period) -> Result<Flows, ApiError> {
+    let (from, until) = period.bounds();
+    let mut cells: BTreeMap<Cell, Kg> = BTreeMap::new();
+    let mut active: HashSet<String> = HashSet::new();
+
+    let listed: Vec<(String, String, String, Option<NaiveDateTime>, i64)> = listings::table
+        .filter(listings::published_at.ge(from))
+        .filter(listings::published_at.lt(until))
+        .select((
+            listings::organization_id,
+            listings::category_code,
+            listings::region_code,
+            listings::published_at,
+            listings::quantity_kg,
+        ))
+        .load(conn)?;
+    for (org, category, region, published, kg) in listed {
+        active.insert(org);
+        if let Some(p) = published {
+            cells
+                .entry((category, region, month(p)))
+                .or_default()
+                .listed += kg;
+        }
+    }
+
+    let made: Vec<String> = offers::table
+        .filter(offers::created_at.ge(from))
+        .filter(offers::created_at.lt(until))
+        .select(offers::organization_id)
+        .distinct()
+        .load(conn)?;
+    active.extend(made);
+
+    let contracted: Vec<(String, String, String, String, NaiveDateTime, i64, String)> =
+        deals::table
+            .inner_join(listings::table)
+            .filter(deals::created_at.ge(from))
+            .filter(deals::created_at.lt(until))
+            .select((
+                deals::producer_org_id,
+                deals::receiver_org_id,
+                listings::category_code,
+                listings::region_code,
+                deals::created_at,
+                deals::quantity_kg,
+                deals::status,
+            ))
+            .load(conn)?;
+    let mut deals_by_state: BTreeMap<String, i64> = BTreeMap::new();
+    for (producer, receiver, category, region, created, kg, status) in contracted {
+        active.insert(producer);
+        active.insert(receiver);
+        if status != "cancelled" {
+            cells
+                .entry((category, region, month(created)))
+                .or_default()
+                .contracted += kg;
+        }
+        *deals_by_state.entry(status).or_default() += 1;
+    }
+
+    // Completed deals: delivered tonnage and CO2.
+    let completed: Vec<CompletedDeal> = deals::table
+        .inner_join(listings::table)
+        .filter(deals::status.eq("completed"))
+        .filter(deals::completed_at.ge(from))
+        .filter(deals::completed_at.lt(until))
+        .select((
+            deals::receiver_org_id,
+            listings::category_code,
+            listings::region_code,
+            deals::completed_at,
+            deals::delivered_kg,
+            deals::intended_use,
+            listings::lat,
+            listings::lon,
+        ))
+        .load(conn)?;
+    let version = match &period.factor_version {
+        Some(v) => v.clone(),
+        None => co2_factors::table
+            .select(diesel::dsl::max(co2_factors::version))
+            .first::<Option<String>>(conn)?
+            .unwrap_or_default(),
+    };
+    let factors: HashMap<String, (f64, f64)> = co2_factors::table
+        .filter(co2_factors::version.eq(&version))
+        .select((
+            co2_factors::intended_use,
+            co2_factors::avoided_t_per_t,
+            co2_factors::freight_kg_per_t_km,
+        ))
+        .load::<(String, f64, f64)>(conn)?
+        .into_iter()
+        .map(|(u, a, f)| (u, (a, f)))
+        .collect();
+    if factors.is_empty() {
+        return Err(ApiError::field(
+            "factor_version",
+            "unknown_version",
+            "no CO2 factors of that version",
+        ));
+    }
+    // The receiver's first site stands for where the material went.
+    let receivers: HashSet<&String> = completed.iter().map(|c| &c.0).collect();
+    let mut receiver_site: HashMap<String, (f64, f64)> = HashMap::new();
+    for r in receivers {
+        if let Some(site) = sites::table
+            .filter(sites::organization_id.eq(r))
+            .order(sites::id.asc())
+            .select((sites::lat, sites::lon))
+            .first::<(f64, f64)>(conn)
+            .optional()?
+        {
+            receiver_site.insert(r.clone(), site);
+        }
+    }
+    let mut by_use: BTreeMap<String, (i64, f64, f64)> = BTreeMap::new();
+    for (receiver, category, region, completed_at, kg, use_, lat, lon) in &completed {
+        if let Some(t) = completed_at {
+            cells
+                .entry((category.clone(), region.clone(), month(*t)))
+                .or_default()
+                .delivered += kg;
+        }
+        let (factor, freight_factor) = factors.get(use_).copied().unwrap_or((0.0, 0.0));
+        let tonnes = *kg as f64 / 1000.0;
+        let km = receiver_site
+            .get(receiver)
+            .map_or(0.0, |(rlat, rlon)| haversine_km(*lat, *lon, *rlat, *rlon));
+        let entry = by_use.entry(use_.clone()).or_default();
+        entry.0 += kg;
+        entry.1 += tonnes * factor;
+        entry.2 += tonnes * km * freight_factor / 1000.0;
+    }
+    let co2: Vec<Co2ByUse> = by_use
+        .into_iter()
+        .map(|(use_, (kg, avoided, freight))| Co2ByUse {
+            factor_t_per_t: factors.get(&use_).map_or(0.0, |f| f.0),
+            intended_use: use_,
+            delivered_t: format_tonnes(kg),
+            avoided_t: round(avoided, 3),
+            freight_t: round(freight, 3),
+            net_t: round(avoided - freight, 3),
+            factor_version: version.clone(),
+        })
+        .collect();
+    let co2_net_t = round(co2.iter().map(|c| c.net_t).sum(), 3);
+
+    // Median days from publication to first offer.
+    let published: HashMap<String, NaiveDateTime> = listings::table
+        .filter(listings::published_at.ge(from))
+        .filter(listings::published_at.lt(until))
+        .select((listings::id, listings::published_at))
+        .load::<(String, Option<NaiveDateTime>)>(conn)?
+        .into_iter()
+        .filter_map(|(id, p)| p.map(|p| (id, p)))
+        .collect();
+    let first_offers: Vec<(String, Option<NaiveDateTime>)> = offers::table
+        .group_by(offers::listing_id)
+        .select((offers::listing_id, min(offers::created_at)))
+        .load(conn)?;
+    let days: Vec<f64> = first_offers
+        .into_iter()
+        .filter_map(|(id, first)| {
+            let p = published.get(&id)?;
+            Some(((first? - *p).num_seconds().max(0) as f64) / 86_400.0)
+        })
+        .collect();
+
+    let mut sum = Kg::default();
+    let mut by_category: BTreeMap<String, Kg> = BTreeMap::new();
+    let rows = cells
+        .into_iter()
+        .map(|((category, region, month), kg)| {
+            sum.listed += kg.listed;
+            sum.contracted += kg.contracted;
+            sum.delivered += kg.delivered;
+            let c = by_category.entry(category.clone()).or_default();
+            c.listed += kg.listed;
+            c.contracted += kg.contracted;
+            c.delivered += kg.delivered;
+            FlowRow {
+                category,
+                region_code: region,
+                month,
+                listed_t: format_tonnes(kg.listed),
+                contracted_t: format_tonnes(kg.contracted),
+                delivered_t: format_tonnes(kg.delivered),
+            }
+        })
+        .collect();
+    Ok(Flows {
+        rows,
+        totals: totals(sum),
+        by_category: by_category
+            .into_iter()
+            .map(|(k, v)| (k, totals(v)))
+            .collect(),
+        active_organizations: active.len() as i64,
+        deals_by_state,
+        median_days_to_first_offer: median(days).map(|d| round(d, 3)),
+        co2,
+        co2_net_t,
+        factor_version: version,
+    })
+}
+
+pub fn summary(conn: &mut DbConnection, period: &Period) -> Result<Summary, ApiError> {
+    let f = flows(conn, period)?;
+    Ok(Summary {
+        totals: f.totals,
+        by_category: f.by_category,
+        active_organizations: f.active_organizations,
+        deals_by_state: f.deals_by_state,
+        co2_net_t: f.co2_net_t,
+        factor_version: f.factor_version,
+    })
+}
+
+/// The flow rows as CSV (a header and one line per category, region and month).
+pub fn flows_csv(rows: &[FlowRow]) -> Result<Vec<u8>, ApiError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        w.serialize(row)
+            .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+    }
+    w.into_inner()
+        .map_err(|e| ApiError::internal(anyhow::anyhow!(e.to_string())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(vec![]), None);
+        assert_eq!(median(vec![3.0]), Some(3.0));
+        assert_eq!(median(vec![5.0, 1.0, 3.0]), Some(3.0));
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), Some(2.5));
+    }
+}
