@@ -30,6 +30,8 @@ pub struct LedgerLine {
     pub deal_id: String,
 }
 
+/// transfer id, manifest, net kg, received kg, dispatched, received, category, receiver org,
+/// intended use, deal id
 type Row = (
     String,
     String,
@@ -37,6 +39,7 @@ type Row = (
     Option<i64>,
     NaiveDateTime,
     Option<NaiveDateTime>,
+    String,
     String,
     String,
     String,
@@ -66,12 +69,8 @@ pub fn page(
             listings::category_code,
             deals::receiver_org_id,
             deals::intended_use,
+            transfers::deal_id,
         ))
-        .load(conn)?;
-    let deal_ids: Vec<String> = transfers::table
-        .filter(transfers::id.eq_any(rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>()))
-        .order(transfers::id.asc())
-        .select(transfers::deal_id)
         .load(conn)?;
     let receiver_ids: Vec<&str> = rows.iter().map(|r| r.7.as_str()).collect();
     let receivers: HashMap<String, (String, String)> = organizations::table
@@ -103,7 +102,7 @@ pub fn page(
         ])
         .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
     }
-    for (row, deal_id) in rows.iter().zip(deal_ids) {
+    for row in &rows {
         let (name, uscc) = receivers.get(&row.7).cloned().unwrap_or_default();
         w.serialize(LedgerLine {
             manifest_no: row.1.clone(),
@@ -115,7 +114,7 @@ pub fn page(
             intended_use: row.8.clone(),
             dispatched_at: rfc3339(&row.4),
             received_at: row.5.as_ref().map(rfc3339).unwrap_or_default(),
-            deal_id,
+            deal_id: row.9.clone(),
         })
         .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
     }
