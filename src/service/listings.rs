@@ -741,38 +741,78 @@ pub fn create_in(
         let at = now();
         diesel::insert_into(listings::table)
             .values((
+                terms(&input, &checked, &region, lat, lon),
                 listings::id.eq(&id),
                 listings::organization_id.eq(&org),
-                listings::site_id.eq(&input.site_id),
-                listings::category_code.eq(&checked.category),
-                listings::subtype.eq(&checked.subtype),
-                listings::title.eq(&checked.title),
-                listings::description.eq(&checked.description),
-                listings::quantity_kg.eq(checked.quantity_kg),
                 listings::remaining_kg.eq(checked.quantity_kg),
-                listings::min_order_kg.eq(checked.min_order_kg),
-                listings::supply_pattern.eq(input.supply.pattern.as_str()),
-                listings::monthly_kg.eq(checked.monthly_kg),
-                listings::generation.eq(input.generation.as_str()),
-                listings::available_from.eq(checked.available_from),
-                listings::available_until.eq(checked.available_until),
-                listings::delivery_terms.eq(input.delivery_terms.as_str()),
-                listings::pricing_model.eq(input.pricing.model.as_str()),
-                listings::price_fen_per_t.eq(checked.price_fen),
-                listings::reserve_fen_per_t.eq(checked.reserve_fen),
-                listings::search_price_fen.eq(search_price(&input, &checked)),
-                listings::lab_report.eq(lab_json(&input)),
-                listings::identification_report_ref.eq(&input.identification_report_ref),
                 listings::status.eq(ListingStatus::Draft.as_str()),
-                listings::region_code.eq(region),
-                listings::lat.eq(lat),
-                listings::lon.eq(lon),
                 listings::created_at.eq(at),
                 listings::updated_at.eq(at),
             ))
             .execute(conn)?;
         write_details(conn, &id, &input, &checked)?;
         audit_change(conn, &user.id, "listing.created", &id, None, None)
+    }
+}
+
+/// What a producer states about a lot, as stored: written whole on create and on every edit.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = listings, treat_none_as_null = true)]
+struct Terms<'a> {
+    site_id: &'a str,
+    category_code: &'a str,
+    subtype: Option<&'a str>,
+    title: &'a str,
+    description: &'a str,
+    quantity_kg: i64,
+    min_order_kg: i64,
+    supply_pattern: &'a str,
+    monthly_kg: Option<i64>,
+    generation: &'a str,
+    available_from: NaiveDateTime,
+    available_until: Option<NaiveDateTime>,
+    delivery_terms: &'a str,
+    pricing_model: &'a str,
+    price_fen_per_t: Option<i64>,
+    reserve_fen_per_t: Option<i64>,
+    search_price_fen: Option<i64>,
+    lab_report: Option<String>,
+    identification_report_ref: Option<&'a str>,
+    region_code: &'a str,
+    lat: f64,
+    lon: f64,
+}
+
+fn terms<'a>(
+    input: &'a ListingInput,
+    checked: &'a Checked,
+    region: &'a str,
+    lat: f64,
+    lon: f64,
+) -> Terms<'a> {
+    Terms {
+        site_id: &input.site_id,
+        category_code: &checked.category,
+        subtype: checked.subtype.as_deref(),
+        title: &checked.title,
+        description: &checked.description,
+        quantity_kg: checked.quantity_kg,
+        min_order_kg: checked.min_order_kg,
+        supply_pattern: input.supply.pattern.as_str(),
+        monthly_kg: checked.monthly_kg,
+        generation: input.generation.as_str(),
+        available_from: checked.available_from,
+        available_until: checked.available_until,
+        delivery_terms: input.delivery_terms.as_str(),
+        pricing_model: input.pricing.model.as_str(),
+        price_fen_per_t: checked.price_fen,
+        reserve_fen_per_t: checked.reserve_fen,
+        search_price_fen: search_price(input, checked),
+        lab_report: lab_json(input),
+        identification_report_ref: input.identification_report_ref.as_deref(),
+        region_code: region,
+        lat,
+        lon,
     }
 }
 
@@ -959,30 +999,9 @@ pub async fn update(
                 .filter(listings::version.eq(before.version)),
         )
         .set((
-            listings::site_id.eq(&input.site_id),
-            listings::category_code.eq(&checked.category),
-            listings::subtype.eq(&checked.subtype),
-            listings::title.eq(&checked.title),
-            listings::description.eq(&checked.description),
-            listings::quantity_kg.eq(checked.quantity_kg),
+            terms(&input, &checked, &region, lat, lon),
             listings::remaining_kg.eq(checked.quantity_kg - sold),
-            listings::min_order_kg.eq(checked.min_order_kg),
-            listings::supply_pattern.eq(input.supply.pattern.as_str()),
-            listings::monthly_kg.eq(checked.monthly_kg),
-            listings::generation.eq(input.generation.as_str()),
-            listings::available_from.eq(checked.available_from),
-            listings::available_until.eq(checked.available_until),
-            listings::delivery_terms.eq(input.delivery_terms.as_str()),
-            listings::pricing_model.eq(input.pricing.model.as_str()),
-            listings::price_fen_per_t.eq(checked.price_fen),
-            listings::reserve_fen_per_t.eq(checked.reserve_fen),
-            listings::search_price_fen.eq(search_price(&input, &checked)),
-            listings::lab_report.eq(lab_json(&input)),
-            listings::identification_report_ref.eq(&input.identification_report_ref),
             listings::status.eq(status.as_str()),
-            listings::region_code.eq(region),
-            listings::lat.eq(lat),
-            listings::lon.eq(lon),
             listings::version.eq(before.version + 1),
             listings::updated_at.eq(now()),
         ))
