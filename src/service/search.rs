@@ -466,11 +466,17 @@ pub async fn search(db: &Db, user: CurrentUser, q: SearchQuery) -> Result<Listin
                         })?;
                         let q = query.order((planar_km2(p).asc(), listings::id.asc()));
                         match (after_id, key) {
-                            (Some(id), Some(k)) => q.filter(
-                                planar_km2(p)
-                                    .gt(k)
-                                    .or(planar_km2(p).eq(k).and(listings::id.gt(id))),
-                            ),
+                            (Some(id), Some(k)) => {
+                                // The database may round the last bits of the distance apart
+                                // from ours: within a hair of the cursor's distance counts as
+                                // a tie, and ties go by id.
+                                let hair = 1e-9 * (1.0 + k);
+                                q.filter(
+                                    planar_km2(p).gt(k + hair).or(planar_km2(p)
+                                        .between(k - hair, k + hair)
+                                        .and(listings::id.gt(id))),
+                                )
+                            }
                             _ => q,
                         }
                     }

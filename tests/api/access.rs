@@ -66,12 +66,7 @@ async fn every_role_against_every_route() {
         .as_str()
         .unwrap()
         .to_string();
-    let me: Value = app
-        .get_as("/api/v1/me", &member_a)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json("/api/v1/me", &member_a).await;
     assert_eq!(me["organization"]["id"], org_a.as_str());
     assert_eq!(me["role"], "member");
 
@@ -85,11 +80,8 @@ async fn every_role_against_every_route() {
         )
         .await;
     let user: Value = app
-        .get_as("/api/v1/admin/users?email=staff@alliance.test", &admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/admin/users?email=staff@alliance.test", &admin)
+        .await;
     let res = app
         .post(
             &format!(
@@ -214,11 +206,8 @@ async fn decisions_notify_owners_and_suspension_applies_at_once() {
     )
     .await;
     let queue: Value = app
-        .get_as("/api/v1/moderation/organizations", &admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/moderation/organizations", &admin)
+        .await;
     assert!(
         queue["items"]
             .as_array()
@@ -247,12 +236,7 @@ async fn decisions_notify_owners_and_suspension_applies_at_once() {
     let mail = app.wait_for_mail("o@n.test", 2).await;
     assert!(mail.subject.contains("rejected"), "{}", mail.subject);
     assert!(mail.text.contains("licence photo unreadable"));
-    let notes: Value = app
-        .get_as("/api/v1/notifications", &owner.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let notes: Value = app.get_json("/api/v1/notifications", &owner.access).await;
     let note = &notes["items"][0];
     assert_eq!(note["kind"], "organization_rejected");
     assert!(note["read_at"].is_null());
@@ -316,11 +300,6 @@ async fn decisions_notify_owners_and_suspension_applies_at_once() {
         .await;
     let org_now: Value = res.json().await.unwrap();
     assert_eq!(org_now["suspended"], true);
-    let me: Value = app
-        .get_as("/api/v1/me", &owner.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json("/api/v1/me", &owner.access).await;
     assert_eq!(me["organization"]["suspended"], true);
 }

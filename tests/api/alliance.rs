@@ -38,12 +38,7 @@ async fn the_console_counts_what_waits() {
         &json!({}),
     )
     .await;
-    let console: Value = app
-        .get_as("/api/v1/moderation/summary", &m.admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let console: Value = app.get_json("/api/v1/moderation/summary", &m.admin).await;
     assert_eq!(console["organizations"]["count"], 1);
     assert!(console["organizations"]["oldest"].is_string());
     assert_eq!(console["listings"]["count"], 1);
@@ -65,7 +60,7 @@ async fn the_audit_log_answers_by_object_actor_and_action_and_cannot_change() {
     let m = market(&app).await;
     let org = &m.producer.organization_id;
     let path = format!("/api/v1/audit-log?object_type=organization&object_id={org}");
-    let page: Value = app.get_as(&path, &m.admin).await.json().await.unwrap();
+    let page: Value = app.get_json(&path, &m.admin).await;
     let actions: Vec<&str> = page["items"]
         .as_array()
         .unwrap()
@@ -94,44 +89,30 @@ async fn the_audit_log_answers_by_object_actor_and_action_and_cannot_change() {
     );
     let admin_id = verified["actor_user_id"].as_str().unwrap();
     let by_admin: Value = app
-        .get_as(
+        .get_json(
             &format!("/api/v1/audit-log?actor={admin_id}&action=organization.verified"),
             &m.admin,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         by_admin["items"].as_array().unwrap().len(),
         2,
         "both organizations of the market"
     );
     let none: Value = app
-        .get_as(&format!("{path}&from=2099-01-01T00:00:00Z"), &m.admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{path}&from=2099-01-01T00:00:00Z"), &m.admin)
+        .await;
     assert!(none["items"].as_array().unwrap().is_empty());
-    let paged: Value = app
-        .get_as(&format!("{path}&limit=1"), &m.admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let paged: Value = app.get_json(&format!("{path}&limit=1"), &m.admin).await;
     let next: Value = app
-        .get_as(
+        .get_json(
             &format!(
                 "{path}&limit=1&cursor={}",
                 paged["next_cursor"].as_str().unwrap()
             ),
             &m.admin,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(next["items"][0]["action"], "organization.submitted");
 
     // Members cannot read it; nobody can change it.
@@ -157,6 +138,6 @@ async fn the_audit_log_answers_by_object_actor_and_action_and_cannot_change() {
             .unwrap();
         assert_eq!(res.status(), 405, "{method}");
     }
-    let again: Value = app.get_as(&path, &m.admin).await.json().await.unwrap();
+    let again: Value = app.get_json(&path, &m.admin).await;
     assert_eq!(again["items"], page["items"]);
 }

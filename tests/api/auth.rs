@@ -63,7 +63,7 @@ async fn full_journey_with_email_over_smtp() {
     assert_eq!(tokens["token_type"], "Bearer");
     assert!(tokens["expires_in"].as_i64().unwrap() <= 900);
     let access = tokens["access_token"].as_str().unwrap();
-    let me: Value = app.get_as("/api/v1/me", access).await.json().await.unwrap();
+    let me: Value = app.get_json("/api/v1/me", access).await;
     assert_eq!(me["user"]["email"], email);
     assert_eq!(me["role"], "owner");
     assert_eq!(me["organization"]["verification_status"], "unverified");
@@ -318,14 +318,11 @@ async fn uscc_vectors() {
             .signup(&format!("v{i}@x.test"), "Valid Co.", code, &["receiver"])
             .await;
         let org: Value = app
-            .get_as(
+            .get_json(
                 &format!("/api/v1/organizations/{}", acct.organization_id),
                 &acct.access,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(org["uscc_check_failed"], false, "{code}");
         assert_eq!(org["verification_status"], "unverified");
     }
@@ -339,12 +336,7 @@ async fn uscc_vectors() {
         )
         .await;
     let path = format!("/api/v1/organizations/{}", flagged.organization_id);
-    let org: Value = app
-        .get_as(&path, &flagged.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let org: Value = app.get_json(&path, &flagged.access).await;
     assert_eq!(org["uscc_check_failed"], true);
     assert_eq!(org["verification_status"], "pending");
     let decision = format!(

@@ -389,6 +389,42 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// GET as `token`, the body as JSON.
+    pub async fn get_json(&self, path: &str, token: &str) -> serde_json::Value {
+        self.get_as(path, token)
+            .await
+            .json()
+            .await
+            .expect("a JSON body")
+    }
+
+    /// Follows `next_cursor` from `path` (which has a query string) and collects the ids of
+    /// every page.
+    pub async fn all_pages(&self, path: &str, token: &str) -> Vec<String> {
+        let mut ids = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..1000 {
+            let page_path = match &cursor {
+                Some(c) => format!("{path}&cursor={c}"),
+                None => path.to_string(),
+            };
+            let page = self.get_json(&page_path, token).await;
+
+            ids.extend(
+                page["items"]
+                    .as_array()
+                    .expect("items")
+                    .iter()
+                    .map(|i| i["id"].as_str().unwrap_or_default().to_string()),
+            );
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => return ids,
+            }
+        }
+        panic!("pages of {path} do not end");
+    }
+
     /// A direct database connection, for arranging what no public route can (the first admin).
     pub fn conn(&self) -> wufei::db::DbConnection {
         wufei::db::DbConnection::establish(&wufei::db::connection_string(&self.db.url).unwrap())

@@ -36,14 +36,11 @@ pub async fn market(app: &TestApp) -> Market {
         )
         .await;
     let sites: Value = app
-        .get_as(
+        .get_json(
             &format!("/api/v1/organizations/{}/sites", producer.organization_id),
             &producer.access,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let site = sites["items"][0]["id"].as_str().unwrap().to_string();
     Market {
         admin,
@@ -225,12 +222,7 @@ async fn review_cycle_and_access() {
         )
         .await;
     assert_eq!(res.status(), 200);
-    let queue: Value = app
-        .get_as("/api/v1/moderation/listings", &m.admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let queue: Value = app.get_json("/api/v1/moderation/listings", &m.admin).await;
     assert!(
         queue["items"]
             .as_array()
@@ -408,11 +400,8 @@ async fn quantities_and_prices_are_exact() {
     assert_eq!(problem["errors"][0]["field"], "pricing.price_per_t");
     // Nothing half-written: only the four good lots exist.
     let mine: Value = app
-        .get_as("/api/v1/listings?mine=true", &m.producer.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/listings?mine=true", &m.producer.access)
+        .await;
     assert_eq!(mine["items"].as_array().unwrap().len(), 4);
     // Unknown fields (mass assignment) are refused.
     let mut body = fly_ash(&m.site);
@@ -551,12 +540,7 @@ async fn stale_if_match_is_refused_and_material_edits_go_back_to_review() {
         .await
         .unwrap();
     assert_problem(res, 412, "version_mismatch").await;
-    let unchanged: Value = app
-        .get_as(&path, &m.producer.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let unchanged: Value = app.get_json(&path, &m.producer.access).await;
     assert_eq!(unchanged["title"], lot["title"]);
     assert_eq!(unchanged["version"], version);
 
@@ -715,29 +699,23 @@ async fn search_by_every_filter_and_sort() {
         "quantity_desc",
         "quantity_asc",
     ] {
-        let mut seen = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut path = format!("/api/v1/listings?sort={sort}&limit=1");
-            if let Some(c) = &cursor {
-                path.push_str(&format!("&cursor={c}"));
-            }
-            let page: Value = app
-                .get_as(&path, &m.receiver.access)
-                .await
-                .json()
-                .await
-                .unwrap();
-            seen.extend(ids(&page));
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_string()),
-                None => break,
-            }
-            assert!(seen.len() <= 3, "{sort}: pages do not end");
-        }
+        let seen = app
+            .all_pages(
+                &format!("/api/v1/listings?sort={sort}&limit=1"),
+                &m.receiver.access,
+            )
+            .await;
         let all = ids(&find(Box::leak(format!("sort={sort}").into_boxed_str())).await);
         assert_eq!(seen, all, "{sort}");
     }
+    // Distance pages too: they search in growing rings, and continue from the cursor's distance.
+    let seen = app
+        .all_pages(
+            "/api/v1/listings?sort=distance&near_lat=39.80&near_lon=109.99&radius_km=200&limit=1",
+            &m.receiver.access,
+        )
+        .await;
+    assert_eq!(seen, ids(&near));
     let res = app
         .get_as("/api/v1/listings?limit=101", &m.receiver.access)
         .await;

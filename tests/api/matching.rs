@@ -18,12 +18,7 @@ async fn token(app: &TestApp, email: &str) -> String {
 
 async fn matched_titles(app: &TestApp, email: &str) -> Vec<String> {
     let t = token(app, email).await;
-    let demands: Value = app
-        .get_as("/api/v1/demands", &t)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let demands: Value = app.get_json("/api/v1/demands", &t).await;
     let id = demands["items"][0]["id"]
         .as_str()
         .expect("a demand")
@@ -73,19 +68,11 @@ async fn each_demo_demand_finds_its_lots_and_not_the_others() {
 
     // The other way round: the steel works sees the road builder and the lab.
     let steel = token(&app, "steel@demo.wufei.local").await;
-    let mine: Value = app
-        .get_as("/api/v1/listings?mine=true", &steel)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = app.get_json("/api/v1/listings?mine=true", &steel).await;
     let slag = mine["items"][0]["id"].as_str().unwrap();
     let page: Value = app
-        .get_as(&format!("/api/v1/listings/{slag}/matches"), &steel)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/listings/{slag}/matches"), &steel)
+        .await;
     let mut who: Vec<String> = page["items"]
         .as_array()
         .unwrap()
@@ -104,12 +91,7 @@ async fn each_demo_demand_finds_its_lots_and_not_the_others() {
     )
     .await;
     let cement = token(&app, "cement@demo.wufei.local").await;
-    let demands: Value = app
-        .get_as("/api/v1/demands", &cement)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let demands: Value = app.get_json("/api/v1/demands", &cement).await;
     let demand = demands["items"][0]["id"].as_str().unwrap();
     assert_problem(
         app.get_as(&format!("/api/v1/demands/{demand}/matches"), &coal)
@@ -138,11 +120,8 @@ async fn publishing_notifies_matching_demands_once_per_digest_window() {
         let (org, token) = (acct.organization_id.clone(), acct.access.clone());
         async move {
             let sites: Value = app
-                .get_as(&format!("/api/v1/organizations/{org}/sites"), &token)
-                .await
-                .json()
-                .await
-                .unwrap();
+                .get_json(&format!("/api/v1/organizations/{org}/sites"), &token)
+                .await;
             sites["items"][0]["id"].as_str().unwrap().to_string()
         }
     };
@@ -190,12 +169,7 @@ async fn publishing_notifies_matching_demands_once_per_digest_window() {
     let matches_of = |token: String| {
         let app = &app;
         async move {
-            let notes: Value = app
-                .get_as("/api/v1/notifications", &token)
-                .await
-                .json()
-                .await
-                .unwrap();
+            let notes: Value = app.get_json("/api/v1/notifications", &token).await;
             notes["items"]
                 .as_array()
                 .unwrap()
@@ -281,11 +255,8 @@ async fn the_stranded_streams_board() {
     )
     .await;
     let board: Value = app
-        .get_as("/api/v1/alliance/stranded-listings", &m.admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/alliance/stranded-listings", &m.admin)
+        .await;
     let ids: Vec<&str> = board["items"]
         .as_array()
         .unwrap()

@@ -77,11 +77,8 @@ async fn demo_seed_is_idempotent_and_its_users_can_sign_in() {
         )
         .await;
     let me: serde_json::Value = app
-        .get_as("/api/v1/me", steel["access_token"].as_str().unwrap())
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/me", steel["access_token"].as_str().unwrap())
+        .await;
     assert_eq!(me["organization"]["verification_status"], "verified");
     let staff = app
         .login(

@@ -76,12 +76,7 @@ async fn undeliverable_emails_end_dead_and_staff_see_them() {
     .unwrap();
     let mut dead = Value::Null;
     for _ in 0..100 {
-        let page: Value = app
-            .get_as("/api/v1/moderation/emails", &admin)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let page: Value = app.get_json("/api/v1/moderation/emails", &admin).await;
         if let Some(item) = page["items"]
             .as_array()
             .and_then(|a| a.iter().find(|e| e["recipient"] == "lost@x.test"))
@@ -95,11 +90,8 @@ async fn undeliverable_emails_end_dead_and_staff_see_them() {
     assert_eq!(dead["attempts"], 2);
     assert!(dead["last_error"].as_str().is_some_and(|e| !e.is_empty()));
     let pending: Value = app
-        .get_as("/api/v1/moderation/emails?status=pending", &admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/moderation/emails?status=pending", &admin)
+        .await;
     assert!(
         pending["items"]
             .as_array()

@@ -79,14 +79,11 @@ async fn statistics_match_hand_computed_figures_in_json_and_csv() {
     let m = market(&app).await;
     // The receiver's plant is 0.1° (11.12 km) north of the producer's yard.
     let sites: Value = app
-        .get_as(
+        .get_json(
             &format!("/api/v1/organizations/{}/sites", m.receiver.organization_id),
             &m.receiver.access,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let site = id(&sites["items"][0]);
     let res = app.patch(&format!("/api/v1/organizations/{}/sites/{site}", m.receiver.organization_id), &m.receiver.access,
         &json!({"name": "Cement plant", "region_code": "150204", "address": "Qingshan", "lat": 40.73, "lon": 109.84})).await;
@@ -142,12 +139,7 @@ async fn statistics_match_hand_computed_figures_in_json_and_csv() {
     )
     .await;
 
-    let flows: Value = app
-        .get_as("/api/v1/stats/flows", &m.admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let flows: Value = app.get_json("/api/v1/stats/flows", &m.admin).await;
     assert_eq!(flows["totals"]["listed_t"], "1500");
     assert_eq!(
         flows["totals"]["contracted_t"], "500",
@@ -229,14 +221,11 @@ async fn statistics_match_hand_computed_figures_in_json_and_csv() {
     }
     // A period that ends before the deals sees only the listings.
     let october: Value = app
-        .get_as(
+        .get_json(
             "/api/v1/stats/flows?from=2026-10-01&until=2026-11-01",
             &m.admin,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         (
             october["totals"]["listed_t"].as_str(),
@@ -390,11 +379,8 @@ async fn statistics_match_hand_computed_figures_in_json_and_csv() {
         project.as_str()
     );
     let page: Value = app
-        .get_as(&format!("/api/v1/research-projects/{project}"), &lab.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/research-projects/{project}"), &lab.access)
+        .await;
     assert_eq!(page["delivered_t"], "19.8");
     assert_eq!(page["deals"].as_array().unwrap().len(), 1);
     let res = app

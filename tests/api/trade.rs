@@ -57,11 +57,8 @@ async fn deal_amounts_are_exact() {
         assert_eq!(body["offer"]["status"], "accepted");
     }
     let lot_now: Value = app
-        .get_as(&format!("/api/v1/listings/{}", id(&l)), &m.producer.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/listings/{}", id(&l)), &m.producer.access)
+        .await;
     assert_eq!(lot_now["remaining_t"], "96.797");
 }
 
@@ -97,20 +94,14 @@ async fn concurrent_accepts_never_oversell() {
             "round {round}: {statuses:?}"
         );
         let after: Value = app
-            .get_as(&format!("/api/v1/listings/{}", id(&l)), &m.producer.access)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json(&format!("/api/v1/listings/{}", id(&l)), &m.producer.access)
+            .await;
         assert_eq!(after["remaining_t"], "0");
         assert_eq!(after["status"], "closed");
         assert_eq!(after["status_reason"], "sold_out");
         let deals: Value = app
-            .get_as("/api/v1/deals?limit=100&status=pending_approval", &m.admin)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/deals?limit=100&status=pending_approval", &m.admin)
+            .await;
         let on_this: usize = deals["items"]
             .as_array()
             .unwrap()
@@ -121,14 +112,11 @@ async fn concurrent_accepts_never_oversell() {
         let mut cursor = deals["next_cursor"].as_str().map(str::to_string);
         while let Some(c) = cursor {
             let page: Value = app
-                .get_as(
+                .get_json(
                     &format!("/api/v1/deals?limit=100&status=pending_approval&cursor={c}"),
                     &m.admin,
                 )
-                .await
-                .json()
-                .await
-                .unwrap();
+                .await;
             total += page["items"]
                 .as_array()
                 .unwrap()
@@ -165,11 +153,8 @@ async fn concurrent_accepts_never_oversell() {
         "{statuses:?}"
     );
     let after: Value = app
-        .get_as(&format!("/api/v1/listings/{}", id(&l)), &m.producer.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/listings/{}", id(&l)), &m.producer.access)
+        .await;
     assert_eq!(after["remaining_t"], "8");
 }
 
@@ -200,12 +185,7 @@ async fn idempotency_keys_make_offers_once() {
     }
     ids.dedup();
     assert_eq!(ids.len(), 1, "every 201 is the same offer");
-    let mine: Value = app
-        .get_as("/api/v1/offers", &m.receiver.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Value = app.get_json("/api/v1/offers", &m.receiver.access).await;
     assert_eq!(
         mine["items"].as_array().unwrap().len(),
         1,
@@ -272,40 +252,23 @@ async fn sealed_bids_stay_sealed() {
         .await;
     assert_eq!(res.status(), 404);
     let seen: Value = app
-        .get_as(&format!("/api/v1/listings/{l}/offers"), &rival.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/listings/{l}/offers"), &rival.access)
+        .await;
     let seen: Vec<String> = seen["items"].as_array().unwrap().iter().map(id).collect();
     assert_eq!(seen, vec![theirs.clone()]);
     let all: Value = app
-        .get_as(&format!("/api/v1/listings/{l}/offers"), &m.producer.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/listings/{l}/offers"), &m.producer.access)
+        .await;
     assert_eq!(all["items"].as_array().unwrap().len(), 2);
     let staff: Value = app
-        .get_as(&format!("/api/v1/listings/{l}/offers"), &m.admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/listings/{l}/offers"), &m.admin)
+        .await;
     assert_eq!(staff["items"].as_array().unwrap().len(), 2);
-    let made: Value = app
-        .get_as("/api/v1/offers", &rival.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let made: Value = app.get_json("/api/v1/offers", &rival.access).await;
     assert_eq!(made["items"].as_array().unwrap().len(), 1);
     let received: Value = app
-        .get_as("/api/v1/offers?received=true", &m.producer.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/offers?received=true", &m.producer.access)
+        .await;
     assert_eq!(received["items"].as_array().unwrap().len(), 2);
     // Nothing of the rival's offer shows in the search results or in the bidder's notifications.
     let search = app
@@ -406,18 +369,12 @@ async fn offer_rules_and_endings() {
         "pending_review"
     );
     let after: Value = app
-        .get_as(&format!("/api/v1/offers/{o}"), &m.receiver.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/offers/{o}"), &m.receiver.access)
+        .await;
     assert_eq!(after["status"], "invalidated");
     let notes: Value = app
-        .get_as("/api/v1/notifications", &m.receiver.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/notifications", &m.receiver.access)
+        .await;
     assert!(
         notes["items"]
             .as_array()
@@ -448,11 +405,8 @@ async fn offer_rules_and_endings() {
     let accepted: Value = res.json().await.unwrap();
     let deal = id(&accepted["deal"]);
     let lost: Value = app
-        .get_as(&format!("/api/v1/offers/{other}"), &lab.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/offers/{other}"), &lab.access)
+        .await;
     assert_eq!(
         (lost["status"].as_str(), lost["status_reason"].as_str()),
         (Some("rejected"), Some("sold_out"))
@@ -467,11 +421,8 @@ async fn offer_rules_and_endings() {
         .await;
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "cancelled");
     let reopened: Value = app
-        .get_as(&format!("/api/v1/listings/{l2}"), &m.producer.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/listings/{l2}"), &m.producer.access)
+        .await;
     assert_eq!(
         (
             reopened["status"].as_str(),
@@ -546,12 +497,7 @@ async fn the_whole_journey_with_emails_over_smtp() {
         "invalid_state",
     )
     .await;
-    let queue: Value = app
-        .get_as("/api/v1/moderation/deals", &m.admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let queue: Value = app.get_json("/api/v1/moderation/deals", &m.admin).await;
     assert!(
         queue["items"]
             .as_array()
@@ -689,11 +635,8 @@ async fn the_whole_journey_with_emails_over_smtp() {
     assert_eq!(done["status"], "completed");
     assert_eq!(done["delivered_t"], "48.9");
     let detail: Value = app
-        .get_as(&format!("/api/v1/deals/{deal}"), &m.producer.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/deals/{deal}"), &m.producer.access)
+        .await;
     assert_eq!(detail["transfers"].as_array().unwrap().len(), 2);
     // Outsiders do not see the deal.
     let outsider = app
