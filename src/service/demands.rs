@@ -579,25 +579,21 @@ fn lots(
             .filter(listing_properties::listing_id.eq_any(&ids))
             .into_boxed();
         if let Some(keys) = &keys {
-            if keys.is_empty() {
-                pq = pq.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"));
-            } else {
-                pq = pq.filter(listing_properties::property_key.eq_any(keys.clone()));
-            }
+            pq = pq.filter(listing_properties::property_key.eq_any(keys.clone()));
         }
         let mut gq = listing_grades::table
             .filter(listing_grades::listing_id.eq_any(&ids))
             .into_boxed();
         if let Some(rules) = &rules {
-            if rules.is_empty() {
-                gq = gq.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"));
-            } else {
-                gq = gq.filter(listing_grades::rule.eq_any(rules.clone()));
-            }
+            gq = gq.filter(listing_grades::rule.eq_any(rules.clone()));
         }
-        for (lid, key, num, text) in
+        // A demand without bounds (or minimum grades) needs no lab values (or grades) at all.
+        let props_rows = if keys.as_ref().is_some_and(Vec::is_empty) {
+            Vec::new()
+        } else {
             pq.load::<(String, String, Option<f64>, Option<String>)>(conn)?
-        {
+        };
+        for (lid, key, num, text) in props_rows {
             let value = match (num, text) {
                 (Some(n), _) => PropertyValue::Number(n),
                 (None, Some(t)) => PropertyValue::Text(t),
@@ -605,14 +601,17 @@ fn lots(
             };
             props.entry(lid).or_default().insert(key, value);
         }
-        for (lid, rule, grade) in gq
-            .select((
+        let grade_rows = if rules.as_ref().is_some_and(Vec::is_empty) {
+            Vec::new()
+        } else {
+            gq.select((
                 listing_grades::listing_id,
                 listing_grades::rule,
                 listing_grades::grade,
             ))
             .load::<(String, String, String)>(conn)?
-        {
+        };
+        for (lid, rule, grade) in grade_rows {
             grades.entry(lid).or_default().insert(rule, grade);
         }
     }

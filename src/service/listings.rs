@@ -734,25 +734,23 @@ pub fn create_in(
     input: ListingInput,
 ) -> Result<Listing, ApiError> {
     let checked = check(catalog, &input)?;
-    {
-        let org = require_producer(conn, user)?;
-        let (region, lat, lon) = site_of(conn, &org, &input.site_id)?;
-        let id = new_id();
-        let at = now();
-        diesel::insert_into(listings::table)
-            .values((
-                terms(&input, &checked, &region, lat, lon),
-                listings::id.eq(&id),
-                listings::organization_id.eq(&org),
-                listings::remaining_kg.eq(checked.quantity_kg),
-                listings::status.eq(ListingStatus::Draft.as_str()),
-                listings::created_at.eq(at),
-                listings::updated_at.eq(at),
-            ))
-            .execute(conn)?;
-        write_details(conn, &id, &input, &checked)?;
-        audit_change(conn, &user.id, "listing.created", &id, None, None)
-    }
+    let org = require_producer(conn, user)?;
+    let (region, lat, lon) = site_of(conn, &org, &input.site_id)?;
+    let id = new_id();
+    let at = now();
+    diesel::insert_into(listings::table)
+        .values((
+            terms(&input, &checked, &region, lat, lon),
+            listings::id.eq(&id),
+            listings::organization_id.eq(&org),
+            listings::remaining_kg.eq(checked.quantity_kg),
+            listings::status.eq(ListingStatus::Draft.as_str()),
+            listings::created_at.eq(at),
+            listings::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    write_details(conn, &id, &input, &checked)?;
+    audit_change(conn, &user.id, "listing.created", &id, None, None)
 }
 
 /// What a producer states about a lot, as stored: written whole on create and on every edit.
@@ -1094,43 +1092,41 @@ pub fn submit_in(
     user: &CurrentUser,
     id: &str,
 ) -> Result<Listing, ApiError> {
+    let before = load(conn, id)?;
+    if !user.belongs_to(&before.organization_id) {
+        return Err(ApiError::not_found());
+    }
+    require_producer(conn, user)?;
+    let (category, subtype) = catalog.resolve(&before.category, before.subtype.as_deref())?;
+    let mut c = Checks::default();
+    if (category.needs_identification || subtype.is_some_and(|s| s.needs_identification))
+        && before.identification_report_ref.is_none()
     {
-        let before = load(conn, id)?;
-        if !user.belongs_to(&before.organization_id) {
-            return Err(ApiError::not_found());
-        }
-        require_producer(conn, user)?;
-        let (category, subtype) = catalog.resolve(&before.category, before.subtype.as_deref())?;
-        let mut c = Checks::default();
-        if (category.needs_identification || subtype.is_some_and(|s| s.needs_identification))
-            && before.identification_report_ref.is_none()
-        {
-            c.push(
-                "identification_report_ref",
-                "identification_report_required",
-                "this material needs a hazardous-waste identification report (鉴别报告) before publication",
-            );
-        }
-        if category.building_material
-            && RADIOACTIVITY_REGIONS
-                .iter()
-                .any(|r| before.site.region_code.starts_with(r))
-        {
-            for key in ["i_ra", "i_gamma"] {
-                if !before.properties.contains_key(key) {
-                    c.push(
-                        &format!("properties.{key}"),
-                        "radioactivity_required",
-                        "lots for building materials in this region must state I_Ra and I_γ (GB 6566)",
-                    );
-                }
+        c.push(
+            "identification_report_ref",
+            "identification_report_required",
+            "this material needs a hazardous-waste identification report (鉴别报告) before publication",
+        );
+    }
+    if category.building_material
+        && RADIOACTIVITY_REGIONS
+            .iter()
+            .any(|r| before.site.region_code.starts_with(r))
+    {
+        for key in ["i_ra", "i_gamma"] {
+            if !before.properties.contains_key(key) {
+                c.push(
+                    &format!("properties.{key}"),
+                    "radioactivity_required",
+                    "lots for building materials in this region must state I_Ra and I_γ (GB 6566)",
+                );
             }
         }
-        c.finish()?;
-        let row = load_row(conn, id)?;
-        move_to(conn, &row, ListingEvent::Submit, None)?;
-        audit_change(conn, &user.id, "listing.submitted", id, None, Some(&before))
     }
+    c.finish()?;
+    let row = load_row(conn, id)?;
+    move_to(conn, &row, ListingEvent::Submit, None)?;
+    audit_change(conn, &user.id, "listing.submitted", id, None, Some(&before))
 }
 
 pub async fn withdraw(db: &Db, user: CurrentUser, id: String) -> Result<Listing, ApiError> {
@@ -1196,72 +1192,70 @@ pub fn decide_in(
     let mut c = Checks::default();
     c.text("reason", &req.reason, 3, 2000);
     c.finish()?;
-    {
-        let before = load(conn, id)?;
-        let row = load_row(conn, id)?;
-        let (event, action, kind, zh, en) = match req.decision {
-            ListingDecision::Approve => (
-                ListingEvent::Approve,
-                "listing.approved",
-                "listing_approved",
-                "挂牌已发布",
-                "Listing published",
-            ),
-            ListingDecision::Reject => (
-                ListingEvent::Reject,
-                "listing.rejected",
-                "listing_rejected",
-                "挂牌审核未通过",
-                "Listing rejected",
-            ),
-            ListingDecision::Unpublish => (
-                ListingEvent::Unpublish,
-                "listing.unpublished",
-                "listing_unpublished",
-                "挂牌已下架",
-                "Listing unpublished",
-            ),
-        };
-        let reason = (req.decision != ListingDecision::Approve).then_some(req.reason.as_str());
-        move_to(conn, &row, event, reason)?;
-        if event == ListingEvent::Unpublish {
-            end_open_offers(conn, id, OfferEvent::Invalidate, "listing_unpublished")?;
-        }
-        if event == ListingEvent::Approve {
-            let params = Params {
-                freight_fen_per_t_km: trade.freight_fen_per_t_km,
-                now: now(),
-            };
-            crate::service::demands::queue_matches(conn, catalog, &params, id)?;
-        }
-        let after = load(conn, id)?;
-        audit::record(
-            conn,
-            Entry {
-                actor: Some(&user.id),
-                action,
-                object_type: "listing",
-                object_id: id,
-                reason: Some(&req.reason),
-            },
-            Some(&before),
-            Some(&after),
-        )?;
-        notify_owners(
-            conn,
-            &after.organization_id,
-            &Notice {
-                kind,
-                title_zh: format!("{zh}：{}", after.title),
-                title_en: format!("{en}: {}", after.title),
-                body_zh: format!("联盟工作人员的说明：{}", req.reason),
-                body_en: format!("Note from the alliance staff: {}", req.reason),
-                object_type: Some("listing"),
-                object_id: Some(id),
-            },
-        )?;
-        Ok(after)
+    let before = load(conn, id)?;
+    let row = load_row(conn, id)?;
+    let (event, action, kind, zh, en) = match req.decision {
+        ListingDecision::Approve => (
+            ListingEvent::Approve,
+            "listing.approved",
+            "listing_approved",
+            "挂牌已发布",
+            "Listing published",
+        ),
+        ListingDecision::Reject => (
+            ListingEvent::Reject,
+            "listing.rejected",
+            "listing_rejected",
+            "挂牌审核未通过",
+            "Listing rejected",
+        ),
+        ListingDecision::Unpublish => (
+            ListingEvent::Unpublish,
+            "listing.unpublished",
+            "listing_unpublished",
+            "挂牌已下架",
+            "Listing unpublished",
+        ),
+    };
+    let reason = (req.decision != ListingDecision::Approve).then_some(req.reason.as_str());
+    move_to(conn, &row, event, reason)?;
+    if event == ListingEvent::Unpublish {
+        end_open_offers(conn, id, OfferEvent::Invalidate, "listing_unpublished")?;
     }
+    if event == ListingEvent::Approve {
+        let params = Params {
+            freight_fen_per_t_km: trade.freight_fen_per_t_km,
+            now: now(),
+        };
+        crate::service::demands::queue_matches(conn, catalog, &params, id)?;
+    }
+    let after = load(conn, id)?;
+    audit::record(
+        conn,
+        Entry {
+            actor: Some(&user.id),
+            action,
+            object_type: "listing",
+            object_id: id,
+            reason: Some(&req.reason),
+        },
+        Some(&before),
+        Some(&after),
+    )?;
+    notify_owners(
+        conn,
+        &after.organization_id,
+        &Notice {
+            kind,
+            title_zh: format!("{zh}：{}", after.title),
+            title_en: format!("{en}: {}", after.title),
+            body_zh: format!("联盟工作人员的说明：{}", req.reason),
+            body_en: format!("Note from the alliance staff: {}", req.reason),
+            object_type: Some("listing"),
+            object_id: Some(id),
+        },
+    )?;
+    Ok(after)
 }
 
 /// Closes published lots whose availability window has ended. Returns how many closed.

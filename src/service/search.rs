@@ -259,14 +259,9 @@ pub async fn search(db: &Db, user: CurrentUser, q: SearchQuery) -> Result<Listin
             "sorting by distance needs near_lat and near_lon",
         );
     }
-    if let Some(code) = &q.region_code
-        && !(2..=6).contains(&code.len())
-    {
-        c.push("region_code", "invalid", "must be 2 to 6 digits");
-    }
     if q.region_code
         .as_deref()
-        .is_some_and(|r| !r.bytes().all(|b| b.is_ascii_digit()))
+        .is_some_and(|r| !(2..=6).contains(&r.len()) || !r.bytes().all(|b| b.is_ascii_digit()))
     {
         c.push("region_code", "invalid", "must be 2 to 6 digits");
     }
