@@ -1,8 +1,9 @@
 //! Small macros shared by the whole crate.
 
-/// An enum stored as text (with a CHECK constraint) and sent as snake_case JSON.
+/// An enum stored as text (with a CHECK constraint) and sent as snake_case JSON. The text is
+/// taken as a token tree, not a `literal` fragment, so that utoipa sees the serde rename.
 macro_rules! text_enum {
-    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
                  serde::Serialize, serde::Deserialize, utoipa::ToSchema)]

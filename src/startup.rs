@@ -83,6 +83,7 @@ impl Application {
                 .app_data(problems::query_config())
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api-spec/openapi.json", spec.clone()))
                 .default_service(web::to(problems::fallback))
+                .wrap(from_fn(problems::refuse_nul))
                 .wrap(from_fn(problems::ensure_problem))
                 .wrap(from_fn(http::metrics::observe))
                 .wrap(TracingLogger::default())

@@ -92,7 +92,7 @@ pub async fn get(
     security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "Deal id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h; 1 to 200 visible ASCII characters", pattern = "^[!-~]{1,200}$"),
     ),
     request_body = TransferRequest,
     responses(

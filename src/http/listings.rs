@@ -3,7 +3,7 @@
 use actix_web::http::header::{self, ETag, EntityTag};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
 use crate::http::pagination::{Page, PageQuery};
 use crate::http::{ReadProblems, WriteProblems};
@@ -18,19 +18,19 @@ fn with_etag(status: actix_web::http::StatusCode, listing: Listing) -> HttpRespo
 }
 
 /// The version an `If-Match` header names (`"3"`, `W/"3"` or `3`); `*` or none means any.
-fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
-    let Some(value) = req.headers().get(header::IF_MATCH) else {
-        return Ok(None);
-    };
+fn if_match(req: &HttpRequest) -> Option<i64> {
+    let value = req.headers().get(header::IF_MATCH)?;
     let text = value.to_str().unwrap_or_default().trim();
     if text == "*" {
-        return Ok(None);
+        return None;
     }
-    text.trim_start_matches("W/")
-        .trim_matches('"')
-        .parse()
-        .map(Some)
-        .map_err(|_| listings::stale())
+    // A tag we never issued matches no version: the edit is checked, then refused with 412.
+    Some(
+        text.trim_start_matches("W/")
+            .trim_matches('"')
+            .parse()
+            .unwrap_or(-1),
+    )
 }
 
 /// Creates a draft lot (members of verified producer organizations).
@@ -117,7 +117,7 @@ pub async fn update(
     path: web::Path<String>,
     body: web::Json<ListingPatch>,
 ) -> ApiResult<HttpResponse> {
-    let version = if_match(&req)?;
+    let version = if_match(&req);
     let listing = listings::update(
         &state.db,
         &state.catalog,

@@ -25,7 +25,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::domain::outbox::OutboxStatus;
 use crate::error::{FieldError, Problem};
+use crate::service::search::SortOrder;
+use crate::service::stats::ReportFormat;
 
 /// Problems a reading route may answer (problem+json).
 #[derive(utoipa::IntoResponses)]
@@ -171,7 +174,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
                        problem+json with a stable `code`.",
         license(name = "MIT OR Apache-2.0")
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, SortOrder, OutboxStatus, ReportFormat)),
     modifiers(&BearerAuth),
     tags(
         (name = "operations", description = "Health and metrics"),

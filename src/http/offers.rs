@@ -22,7 +22,7 @@ use crate::startup::AppState;
     security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "Listing id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h; 1 to 200 visible ASCII characters", pattern = "^[!-~]{1,200}$"),
     ),
     request_body = OfferRequest,
     responses(
@@ -151,7 +151,7 @@ pub struct AcceptRequest {
     security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "Offer id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h; 1 to 200 visible ASCII characters", pattern = "^[!-~]{1,200}$"),
     ),
     request_body(content = Option<AcceptRequest>),
     responses(
@@ -251,7 +251,7 @@ pub async fn counter(
     security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "Offer id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h; 1 to 200 visible ASCII characters", pattern = "^[!-~]{1,200}$"),
     ),
     responses(
         (status = 201, body = Acceptance),

@@ -147,3 +147,79 @@ pub async fn ensure_problem(
     let body = ApiError::new(status, code, detail).error_response();
     Ok(ServiceResponse::new(req, body).map_into_right_body())
 }
+
+/// PostgreSQL text cannot hold U+0000 and no trade document needs it. A request carrying it in
+/// its path, query or JSON body is refused here, before any handler, alike on both backends.
+pub async fn refuse_nul(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let encoded_nul = |s: &str| s.as_bytes().windows(3).any(|w| w == b"%00");
+    let refusal = if encoded_nul(req.path()) {
+        Some(ApiError::not_found())
+    } else if encoded_nul(req.query_string()) {
+        Some(nul_field("query"))
+    } else if is_json(&req) {
+        match req.extract::<web::Bytes>().await {
+            Ok(body) => {
+                let found = json_has_nul(&body);
+                req.set_payload(body.into());
+                found.then(|| nul_field("body"))
+            }
+            // Too large (over the 256 KiB read limit) or cut off.
+            Err(e) => {
+                let status = e.as_response_error().status_code();
+                let code = match status {
+                    StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+                    _ => "bad_request",
+                };
+                Some(ApiError::new(status, code, "The body could not be read."))
+            }
+        }
+    } else {
+        None
+    };
+    match refusal {
+        Some(err) => {
+            let (req, _) = req.into_parts();
+            Ok(ServiceResponse::new(req, err.error_response()).map_into_right_body())
+        }
+        None => Ok(next.call(req).await?.map_into_left_body()),
+    }
+}
+
+fn is_json(req: &ServiceRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"))
+}
+
+fn nul_field(field: &str) -> ApiError {
+    ApiError::field(
+        field,
+        "nul_character",
+        "text may not contain the NUL character (U+0000)",
+    )
+}
+
+/// A `\u0000` escape that is not itself an escaped backslash followed by `u0000`.
+fn json_has_nul(body: &[u8]) -> bool {
+    body.windows(6).enumerate().any(|(i, w)| {
+        w.eq_ignore_ascii_case(b"\\u0000")
+            && body[..i].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 0
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_has_nul;
+
+    #[test]
+    fn finds_escaped_nul_only() {
+        assert!(json_has_nul(br#"{"q":"a\u0000b"}"#));
+        assert!(json_has_nul(br#"{"q":"\\\u0000"}"#));
+        assert!(!json_has_nul(br#"{"q":"\\u0000"}"#));
+        assert!(!json_has_nul(br#"{"q":"u0000 \u0001"}"#));
+    }
+}

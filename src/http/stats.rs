@@ -7,11 +7,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::extractors::AuthUser;
 use crate::http::{ReadProblems, WriteProblems};
 use crate::service::ledger as ledger_pages;
-use crate::service::stats::{self, Flows, Period, Summary};
+use crate::service::stats::{self, Flows, Period, ReportFormat, Summary};
 use crate::startup::AppState;
 
 fn wants_csv(req: &HttpRequest, period: &Period) -> bool {
-    period.format.as_deref() == Some("csv")
+    period.format == Some(ReportFormat::Csv)
         || req
             .headers()
             .get(ACCEPT)

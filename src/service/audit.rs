@@ -55,25 +55,31 @@ pub struct AuditEntry {
     pub created_at: chrono::NaiveDateTime,
 }
 
-#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams, validator::Validate)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// e.g. `listing`, `offer`, `deal`, `organization`, `user`.
     #[param(max_length = 40)]
+    #[validate(length(max = 40))]
     pub object_type: Option<String>,
     #[param(max_length = 64)]
+    #[validate(length(max = 64))]
     pub object_id: Option<String>,
     /// The user who acted.
     #[param(max_length = 64)]
+    #[validate(length(max = 64))]
     pub actor: Option<String>,
     /// e.g. `listing.approved`.
     #[param(max_length = 80)]
+    #[validate(length(max = 80))]
     pub action: Option<String>,
     pub from: Option<chrono::DateTime<chrono::Utc>>,
     pub until: Option<chrono::DateTime<chrono::Utc>>,
     #[param(max_length = 200)]
+    #[validate(length(max = 200))]
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 100)]
+    #[validate(range(min = 1, max = 100))]
     pub limit: Option<i64>,
 }
 
@@ -85,14 +91,8 @@ pub fn query(
     q: &AuditQuery,
 ) -> Result<Vec<AuditEntry>, crate::error::ApiError> {
     user.require_staff()?;
+    validator::Validate::validate(q)?;
     let limit = q.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(crate::error::ApiError::field(
-            "limit",
-            "range",
-            "must be between 1 and 100",
-        ));
-    }
     let mut s = audit_log::table
         .order(audit_log::id.desc())
         .limit(limit)

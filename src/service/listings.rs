@@ -956,17 +956,18 @@ pub async fn update(
             return Err(ApiError::not_found());
         }
         require_producer(conn, &user)?;
-        if expected_version.is_some_and(|v| v != before.version) {
-            return Err(stale());
-        }
         if before.status == ListingStatus::Closed {
             return Err(ApiError::conflict(
                 "listing_closed",
                 "A closed lot cannot be edited.",
             ));
         }
+        // A bad edit is told as such (422) whatever version it names.
         let input = patch.apply(as_input(&before));
         let checked = check(&catalog, &input)?;
+        if expected_version.is_some_and(|v| v != before.version) {
+            return Err(stale());
+        }
         let (region, lat, lon) = site_of(conn, &before.organization_id, &input.site_id)?;
         let row = load_row(conn, &id)?;
         // What was sold stays sold: the new quantity must cover it.

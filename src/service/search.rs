@@ -32,43 +32,55 @@ text_enum! {
     }
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams, validator::Validate)]
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// GB/T 39198 category code, e.g. `SW02`.
     #[param(max_length = 20)]
+    #[validate(length(max = 20))]
     pub category: Option<String>,
     #[param(max_length = 40)]
+    #[validate(length(max = 40))]
     pub subtype: Option<String>,
     /// `rule:grade`, that grade or better: `fly_ash:II` (I or II), `steel_slag_stability:pass`,
     /// `radioactivity:pass`.
     #[param(max_length = 60)]
+    #[validate(length(max = 60))]
     pub grade: Option<String>,
     /// Administrative division code or its prefix: `1502` is all of Baotou, `150203` 昆都仑区.
     #[param(max_length = 6, pattern = "^[0-9]{2,6}$")]
+    #[validate(length(max = 6))]
     pub region_code: Option<String>,
     #[param(minimum = -90.0, maximum = 90.0)]
+    #[validate(range(min = -90.0, max = 90.0))]
     pub near_lat: Option<f64>,
     #[param(minimum = -180.0, maximum = 180.0)]
+    #[validate(range(min = -180.0, max = 180.0))]
     pub near_lon: Option<f64>,
     /// Kilometres around `near_lat`/`near_lon` (default 100, at most 2000).
     #[param(minimum = 0.1, maximum = 2000.0)]
+    #[validate(range(min = 0.1, max = 2000.0))]
     pub radius_km: Option<f64>,
     /// Remaining tonnes at least.
     #[param(max_length = 20)]
+    #[validate(length(max = 20))]
     pub min_quantity_t: Option<String>,
     #[param(max_length = 20)]
+    #[validate(length(max = 20))]
     pub max_quantity_t: Option<String>,
     /// Yuan per tonne (fixed price, or reserve of an offers lot); negative is a gate fee.
     #[param(max_length = 20)]
+    #[validate(length(max = 20))]
     pub min_price: Option<String>,
     #[param(max_length = 20)]
+    #[validate(length(max = 20))]
     pub max_price: Option<String>,
     pub delivery_terms: Option<DeliveryTerms>,
     /// Lots available on this date.
     pub available_on: Option<NaiveDate>,
     /// Words in the title or description.
     #[param(max_length = 100)]
+    #[validate(length(max = 100))]
     pub q: Option<String>,
     pub sort: Option<SortOrder>,
     /// Your own organization's lots in every state instead of the published market.
@@ -77,6 +89,7 @@ pub struct SearchQuery {
     /// With `mine`: only lots in this state.
     pub status: Option<ListingStatus>,
     #[param(max_length = 200)]
+    #[validate(length(max = 200))]
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
@@ -218,6 +231,7 @@ pub async fn search(db: &Db, user: CurrentUser, q: SearchQuery) -> Result<Listin
         }
         None
     };
+    validator::Validate::validate(&q)?;
     let mut c = Checks::default();
     let limit = q.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
@@ -225,23 +239,11 @@ pub async fn search(db: &Db, user: CurrentUser, q: SearchQuery) -> Result<Listin
     }
     let sort = q.sort.unwrap_or(SortOrder::Newest);
     let point = match (q.near_lat, q.near_lon) {
-        (Some(lat), Some(lon)) => {
-            let radius_km = q.radius_km.unwrap_or(100.0);
-            if !(-90.0..=90.0).contains(&lat) {
-                c.push("near_lat", "range", "must be between -90 and 90");
-            }
-            if !(-180.0..=180.0).contains(&lon) {
-                c.push("near_lon", "range", "must be between -180 and 180");
-            }
-            if !(0.1..=2000.0).contains(&radius_km) {
-                c.push("radius_km", "range", "must be between 0.1 and 2000");
-            }
-            Some(Point {
-                lat,
-                lon,
-                radius_km,
-            })
-        }
+        (Some(lat), Some(lon)) => Some(Point {
+            lat,
+            lon,
+            radius_km: q.radius_km.unwrap_or(100.0),
+        }),
         (None, None) => None,
         _ => {
             c.push(

@@ -26,7 +26,15 @@ use crate::domain::listing::haversine_km;
 use crate::domain::quantity::format_tonnes;
 use crate::error::ApiError;
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
+text_enum! {
+    /// How a report is sent: JSON (default) or CSV.
+    pub enum ReportFormat {
+        Json => "json",
+        Csv => "csv",
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams, validator::Validate)]
 #[into_params(parameter_in = Query)]
 pub struct Period {
     /// First day (default: no lower bound).
@@ -35,10 +43,10 @@ pub struct Period {
     pub until: Option<NaiveDate>,
     /// CO2 factor version (default: the newest).
     #[param(max_length = 20)]
+    #[validate(length(max = 20))]
     pub factor_version: Option<String>,
     /// `csv` for CSV (or send `Accept: text/csv`).
-    #[param(max_length = 10)]
-    pub format: Option<String>,
+    pub format: Option<ReportFormat>,
 }
 
 impl Period {
@@ -166,6 +174,7 @@ type CompletedDeal = (
 );
 
 pub fn flows(conn: &mut DbConnection, period: &Period) -> Result<Flows, ApiError> {
+    validator::Validate::validate(period)?;
     let (from, until) = period.bounds();
     let mut cells: BTreeMap<Cell, Kg> = BTreeMap::new();
     let mut active: HashSet<String> = HashSet::new();
