@@ -3,6 +3,7 @@
 use actix_web::{get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use validator::Validate;
 
 use crate::error::ApiResult;
 use crate::http::WriteProblems;
@@ -10,11 +11,12 @@ use crate::http::extractors::AuthUser;
 use crate::service::admin::{self, PlatformRoleRequest, UserSummary};
 use crate::startup::AppState;
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct UserLookup {
     /// Exact email address (case-insensitive).
     #[param(max_length = 254)]
+    #[validate(length(max = 254))]
     pub email: String,
 }
 
@@ -34,6 +36,7 @@ pub async fn find_user(
     AuthUser(user): AuthUser,
     query: web::Query<UserLookup>,
 ) -> ApiResult<web::Json<UserSummary>> {
+    query.validate()?;
     Ok(web::Json(
         admin::find_user(&state.db, user, query.into_inner().email).await?,
     ))

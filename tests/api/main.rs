@@ -10,6 +10,7 @@ mod matching;
 mod ops;
 mod outbox;
 mod schema;
+mod security;
 mod spec;
 mod stats;
 mod trade;
