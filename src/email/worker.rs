@@ -120,7 +120,11 @@ impl Worker {
             .recipient
             .parse()
             .map_err(|e| Delivery::Permanent(format!("bad recipient: {e}")))?;
+        // The outbox id names the message: a resend after a lost acknowledgement carries the same
+        // Message-ID, so mail systems (and our delivery checks) can tell it is one message.
+        let message_id = format!("<{}@{}>", m.id, self.from.email.domain());
         let message = Message::builder()
+            .message_id(Some(message_id))
             .from(self.from.clone())
             .to(to)
             .subject(&m.subject)

@@ -103,9 +103,7 @@ pub async fn register(
         }
     };
     let password = req.password.clone();
-    let hash = actix_web::rt::task::spawn_blocking(move || passwords::hash(&password))
-        .await
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("hashing task: {e}")))??;
+    let hash = hash_blocking(password).await?;
     let language = req.language.unwrap_or(Language::Zh);
     db.write(move |conn| {
         let existing: Option<(String, String)> = users::table
@@ -342,15 +340,14 @@ pub async fn login(
         .await?
     };
     let stored = found.as_ref().map(|f| f.1.clone());
-    let ok = actix_web::rt::task::spawn_blocking(move || match stored {
+    let ok = passwords::off_workers(move || match stored {
         Some(stored) => passwords::verify(&password, &stored),
         None => {
             passwords::dummy_verify(&password);
             false
         }
     })
-    .await
-    .map_err(|e| ApiError::internal(anyhow::anyhow!("verify task: {e}")))?;
+    .await?;
     let (user_id, _, email_verified) = match found {
         Some(f) if ok => f,
         _ => return Err(bad_credentials()),
@@ -462,9 +459,7 @@ pub async fn change_password(
         })
         .await?
     };
-    let ok = actix_web::rt::task::spawn_blocking(move || passwords::verify(&current, &stored))
-        .await
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("verify task: {e}")))?;
+    let ok = passwords::off_workers(move || passwords::verify(&current, &stored)).await?;
     if !ok {
         return Err(ApiError::field(
             "current_password",
@@ -478,9 +473,7 @@ pub async fn change_password(
 }
 
 async fn hash_blocking(password: String) -> Result<String, ApiError> {
-    actix_web::rt::task::spawn_blocking(move || passwords::hash(&password))
-        .await
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("hashing task: {e}")))?
+    passwords::off_workers(move || passwords::hash(&password)).await?
 }
 
 fn set_password(

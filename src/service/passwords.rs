@@ -1,5 +1,5 @@
 //! Password hashing (argon2id with the OWASP parameters) and the password policy. Hashing is
-//! deliberately slow, so callers run it on the blocking pool.
+//! deliberately slow, so callers run it through [`off_workers`].
 
 use std::sync::OnceLock;
 
@@ -14,6 +14,26 @@ pub const ITERATIONS: u32 = 2;
 pub const PARALLELISM: u32 = 1;
 pub const MIN_LENGTH: usize = 12;
 pub const MAX_LENGTH: usize = 128;
+
+/// Runs hashing work on the blocking pool, at most one job per two cores at a time. A sign-in
+/// flood then waits in this queue instead of taking every core (and 19 MiB per attempt): the
+/// request workers, the accept loop and everyone else's searches keep running.
+pub async fn off_workers<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new((cores / 2).max(1))
+    });
+    let _slot = slots
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("hashing queue: {e}")))?;
+    actix_web::rt::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("hashing task: {e}")))
+}
 
 fn hasher() -> Argon2<'static> {
     let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
