@@ -224,7 +224,11 @@ def drill_kill9(tmp):
             lot, offers, steel = open_lot(svc.base)
             with cf.ThreadPoolExecutor(1) as bg:
                 burst = bg.submit(accept_all, svc.base, steel, offers)
-                time.sleep(0.4)
+                # Strike once a fifth of the lot is sold: acceptances are mid-flight.
+                deadline = time.time() + 30
+                while time.time() < deadline and int(query(
+                        url, f"SELECT COUNT(*) FROM deals WHERE listing_id = '{lot}'")[0][0]) < 20:
+                    time.sleep(0.01)
                 svc.proc.kill()
                 svc.proc.wait()
                 answers = burst.result()
