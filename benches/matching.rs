@@ -128,17 +128,11 @@ async fn run(db: BenchDb, listings: usize, demands: usize, rematch: usize) {
 
 #[actix_web::main]
 async fn main() {
-    let var = |k: &str, d: usize| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
-    };
     let (listings, demands) = (
-        var("WUFEI_BENCH_LISTINGS", 100_000),
-        var("WUFEI_BENCH_DEMANDS", 10_000),
+        common::env_or("WUFEI_BENCH_LISTINGS", 100_000),
+        common::env_or("WUFEI_BENCH_DEMANDS", 10_000),
     );
-    let rematch = var("WUFEI_BENCH_REMATCH", demands);
+    let rematch = common::env_or("WUFEI_BENCH_REMATCH", demands);
     run(BenchDb::sqlite(), listings, demands, rematch).await;
     if let Ok(pg) = std::env::var("WUFEI_BENCH_POSTGRES_URL") {
         run(BenchDb::postgres(&pg), listings, demands, rematch).await;

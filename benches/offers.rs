@@ -78,10 +78,7 @@ async fn run(db: BenchDb, count: usize) {
 
 #[actix_web::main]
 async fn main() {
-    let count: usize = std::env::var("WUFEI_BENCH_OFFERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2000);
+    let count: usize = common::env_or("WUFEI_BENCH_OFFERS", 2000);
     run(BenchDb::sqlite(), count).await;
     if let Ok(pg) = std::env::var("WUFEI_BENCH_POSTGRES_URL") {
         run(BenchDb::postgres(&pg), count).await;

@@ -62,21 +62,12 @@ async fn run(db: BenchDb, count: usize) {
         .await;
         report(label, lat, wall);
     }
-    let url = format!("{base}/health/live");
-    let (lat, wall) = drive(2000, 8, |_| {
-        let req = client.get(&url).send();
-        async move { req.await.is_ok_and(|r| r.status().is_success()) }
-    })
-    .await;
-    report("ceiling: /health/live", lat, wall);
+    common::ceiling(&client, &base, 2000, 8).await;
 }
 
 #[actix_web::main]
 async fn main() {
-    let count: usize = std::env::var("WUFEI_BENCH_LISTINGS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+    let count: usize = common::env_or("WUFEI_BENCH_LISTINGS", 100_000);
     run(BenchDb::sqlite(), count).await;
     if let Ok(pg) = std::env::var("WUFEI_BENCH_POSTGRES_URL") {
         run(BenchDb::postgres(&pg), count).await;

@@ -169,10 +169,7 @@ async fn run(db: BenchDb, deals: usize) {
 
 #[actix_web::main]
 async fn main() {
-    let deals: usize = std::env::var("WUFEI_BENCH_DEALS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+    let deals: usize = common::env_or("WUFEI_BENCH_DEALS", 100_000);
     run(BenchDb::sqlite(), deals).await;
     if let Ok(pg) = std::env::var("WUFEI_BENCH_POSTGRES_URL") {
         run(BenchDb::postgres(&pg), deals).await;

@@ -96,21 +96,53 @@ impl Drop for BenchDb {
 /// A verified organization with one site (id = the organization's) and an owner who signs in
 /// with `PASSWORD`. Returns the organization id.
 pub fn seed_org(conn: &mut DbConnection, n: u32, kinds: &str, email: &str) -> String {
-    let org = format!("00000000-0000-7000-8000-{n:012}");
-    let uscc =
-        wufei::domain::uscc::with_check_character(&format!("91150203MA0{n:06}")).expect("uscc");
+    seed_orgs(conn, n, 1, kinds, |_| email.to_string()).remove(0)
+}
+
+/// `count` verified organizations numbered from `first`, each with one site and an owner
+/// (`email(n)`, password `PASSWORD`), inserted a thousand at a time with one shared hash.
+pub fn seed_orgs(
+    conn: &mut DbConnection,
+    first: u32,
+    count: u32,
+    kinds: &str,
+    email: impl Fn(u32) -> String,
+) -> Vec<String> {
     let hash = wufei::service::passwords::hash(PASSWORD).expect("hash");
     let now = "2026-11-01 00:00:00";
-    conn.batch_execute(&format!(
-        "INSERT INTO organizations (id, legal_name, uscc, kinds, verification_status, created_at, updated_at) \
-         VALUES ('{org}', 'Bench {n}', '{uscc}', '{kinds}', 'verified', '{now}', '{now}');
-         INSERT INTO sites (id, organization_id, name, region_code, address, lat, lon, created_at, updated_at) \
-         VALUES ('{org}', '{org}', 'Yard', '150203', 'Baotou', 40.65, 109.84, '{now}', '{now}');
-         INSERT INTO users (id, email, display_name, password_hash, email_verified, language, organization_id, org_role, created_at, updated_at) \
-         VALUES ('{org}', '{email}', 'Bench', '{hash}', TRUE, 'en', '{org}', 'owner', '{now}', '{now}');"
-    ))
-    .expect("seed organization");
-    org
+    let mut ids = Vec::with_capacity(count as usize);
+    let numbers: Vec<u32> = (first..first + count).collect();
+    for chunk in numbers.chunks(1000) {
+        let (mut orgs, mut sites, mut users) = (Vec::new(), Vec::new(), Vec::new());
+        for &n in chunk {
+            let org = format!("00000000-0000-7000-8000-{n:012}");
+            let uscc = wufei::domain::uscc::with_check_character(&format!("91150203MA0{n:06}"))
+                .expect("uscc");
+            orgs.push(format!(
+                "('{org}', 'Bench {n}', '{uscc}', '{kinds}', 'verified', '{now}', '{now}')"
+            ));
+            sites.push(format!(
+                "('{org}', '{org}', 'Yard', '150203', 'Baotou', 40.65, 109.84, '{now}', '{now}')"
+            ));
+            users.push(format!(
+                "('{org}', '{}', 'Bench', '{hash}', TRUE, 'en', '{org}', 'owner', '{now}', '{now}')",
+                email(n)
+            ));
+            ids.push(org);
+        }
+        conn.batch_execute(&format!(
+            "BEGIN;
+             INSERT INTO organizations (id, legal_name, uscc, kinds, verification_status, created_at, updated_at) VALUES {};
+             INSERT INTO sites (id, organization_id, name, region_code, address, lat, lon, created_at, updated_at) VALUES {};
+             INSERT INTO users (id, email, display_name, password_hash, email_verified, language, organization_id, org_role, created_at, updated_at) VALUES {};
+             COMMIT;",
+            orgs.join(","),
+            sites.join(","),
+            users.join(",")
+        ))
+        .expect("seed organizations");
+    }
+    ids
 }
 
 /// Signs in over HTTP; returns the access token.
@@ -148,6 +180,29 @@ where
         .collect()
         .await;
     (latencies, started.elapsed())
+}
+
+/// A number from the environment, or its default.
+pub fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The machine's ceiling for the ratio: `/health/live` alone, `concurrency` in flight.
+pub async fn ceiling(client: &reqwest::Client, base: &str, total: usize, concurrency: usize) {
+    let url = format!("{base}/health/live");
+    let (lat, wall) = drive(total, concurrency, |_| {
+        let req = client.get(&url).send();
+        async move { req.await.is_ok_and(|r| r.status().is_success()) }
+    })
+    .await;
+    report(
+        &format!("ceiling: GET /health/live, {concurrency} in flight"),
+        lat,
+        wall,
+    );
 }
 
 pub fn report(label: &str, mut latencies: Vec<Duration>, wall: Duration) {

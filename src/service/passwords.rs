@@ -1,7 +1,7 @@
 //! Password hashing (argon2id with the OWASP parameters) and the password policy. Hashing is
 //! deliberately slow, so callers run it through [`off_workers`].
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -15,24 +15,60 @@ pub const PARALLELISM: u32 = 1;
 pub const MIN_LENGTH: usize = 12;
 pub const MAX_LENGTH: usize = 128;
 
-/// Runs hashing work on the blocking pool, at most one job per two cores at a time. A sign-in
-/// flood then waits in this queue instead of taking every core (and 19 MiB per attempt): the
-/// request workers, the accept loop and everyone else's searches keep running.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Runs hashing work on the hashing pool: one thread per core, started on first use, at a lower
+/// CPU priority than the request workers. A sign-in flood queues here and uses only the CPU the
+/// rest of the service leaves idle: searches and trades keep their latency, and memory stays at
+/// 19 MiB per pool thread however many attempts arrive.
 pub async fn off_workers<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ApiError> {
-    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
-    let slots = SLOTS.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        tokio::sync::Semaphore::new((cores / 2).max(1))
+    static POOL: OnceLock<mpsc::Sender<Job>> = OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        for i in 0..threads {
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("wufei-hash-{i}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                })
+                .expect("hashing thread");
+        }
+        tx
     });
-    let _slot = slots
-        .acquire()
-        .await
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("hashing queue: {e}")))?;
-    actix_web::rt::task::spawn_blocking(work)
+    let (done, answer) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = done.send(work());
+    });
+    pool.send(job)
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("hashing pool: {e}")))?;
+    answer
         .await
         .map_err(|e| ApiError::internal(anyhow::anyhow!("hashing task: {e}")))
+}
+
+/// Nice 10 for the calling thread (on Linux, nice is per thread), so the scheduler serves
+/// request workers first.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority only reads its integer arguments; who = 0 is the calling thread.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
 }
 
 fn hasher() -> Argon2<'static> {
