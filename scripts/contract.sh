@@ -3,12 +3,12 @@
 # with demo data, signed in as each role (admin, alliance staff, a producer, a receiver), on SQLite
 # and then PostgreSQL, with a fixed seed. Any server error, schema violation or undocumented status
 # fails. Needs a built binary (WUFEI_BIN, default target/debug/wufei).
-#   WUFEI_CONTRACT_EXAMPLES  examples per operation and phase (default 20)
+#   WUFEI_CONTRACT_EXAMPLES  examples per operation and phase (default 15)
 #   WUFEI_CONTRACT_BACKENDS  "sqlite postgres" (default both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="${WUFEI_BIN:-target/debug/wufei}"
-examples="${WUFEI_CONTRACT_EXAMPLES:-20}"
+examples="${WUFEI_CONTRACT_EXAMPLES:-15}"
 backends="${WUFEI_CONTRACT_BACKENDS:-sqlite postgres}"
 pg="${WUFEI_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 version="4.32.5"

@@ -178,8 +178,9 @@ def books(db_url, lot_id):
     return deals, remaining, problems
 
 
-def accept_all(base, token, offer_ids, keys=None, workers=16, retry_until=None):
-    """Accepts every offer; with retry_until, retries 0/503 answers with the same key."""
+def accept_all(base, token, offer_ids, keys=None, workers=16, retry_until=None, refused=None):
+    """Accepts every offer; with retry_until, retries 0/503 answers with the same key (and
+    appends each such answer to `refused`)."""
     keys = keys or {o: uuid.uuid4().hex for o in offer_ids}
 
     def accept(o):
@@ -187,6 +188,8 @@ def accept_all(base, token, offer_ids, keys=None, workers=16, retry_until=None):
             status, body = call(base, "POST", f"/api/v1/offers/{o}/accept", token, {},
                                 {"Idempotency-Key": keys[o]}, timeout=15)
             if retry_until and status in (0, 503) and time.time() < retry_until:
+                if refused is not None:
+                    refused.append(status)
                 time.sleep(0.2)
                 continue
             return o, status
@@ -365,7 +368,9 @@ def drill_pg_restart(tmp):
             statuses.append(call(svc.base, "GET", "/health/ready", timeout=5)[0])
 
         with cf.ThreadPoolExecutor(1) as bg:
-            burst = bg.submit(accept_all, svc.base, steel, offers, keys, 4, time.time() + 90)
+            refused = []
+            burst = bg.submit(accept_all, svc.base, steel, offers, keys, 4, time.time() + 90,
+                              refused)
             time.sleep(0.3)
             pg_cluster("stop")
             down_at = time.time()
@@ -388,10 +393,11 @@ def drill_pg_restart(tmp):
         final, _, after = books(url, lot)
         svc.stop()
         print(f"pg_restart: readiness while down {sorted(set(statuses))}, ready again "
-              f"{recovered:.1f} s after the stop; {created} accepted, {deals} deals, {remaining} kg "
+              f"{recovered:.1f} s after the stop; acceptances answered 503 {refused.count(503)} "
+              f"times and were cut {refused.count(0)} times, each retried; {created} accepted, {deals} deals, {remaining} kg "
               f"left, books {'balance' if not problems else problems}; replaying every key gave the "
               f"same answer {same}/{len(offers)} times and {final} deals")
-        return (503 in statuses and statuses[-1] == 200 and created == deals == LOT_T
+        return (503 in statuses and statuses[-1] == 200 and 503 in refused and created == deals == LOT_T
                 and not problems and not after and final == deals and same == len(offers))
     finally:
         pg_cluster("start") if subprocess.run(["pg_isready", "-h", "127.0.0.1"],
