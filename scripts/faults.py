@@ -111,7 +111,7 @@ def open_lot(base, offers=OFFERS):
     steel, cement, staff = login(base, "steel"), login(base, "cement"), login(base, "staff")
     me = call(base, "GET", "/api/v1/me", steel)[1]
     sites = call(base, "GET", f"/api/v1/organizations/{me['organization']['id']}/sites", steel)[1]
-    site = (sites["items"] if isinstance(sites, dict) else sites)[0]["id"]
+    site = sites["items"][0]["id"]
     lot = {
         "category": "SW01", "subtype": "steel_slag_bof", "site_id": site,
         "title": f"BOF slag drill lot {uuid.uuid4().hex[:8]}",

@@ -4,20 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::auth::uscc;
-use crate::helpers::{PASSWORD, TestApp, assert_problem, spawn_app};
-
-async fn status(app: &TestApp, method: &str, path: &str, token: Option<&str>, body: Value) -> u16 {
-    let url = app.url(path);
-    let mut req = match method {
-        "GET" => app.client.get(url),
-        "PATCH" => app.client.patch(url).json(&body),
-        _ => app.client.post(url).json(&body),
-    };
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    req.send().await.unwrap().status().as_u16()
-}
+use crate::helpers::{PASSWORD, assert_problem, spawn_app};
 
 #[actix_web::test]
 async fn every_role_against_every_route() {
@@ -185,7 +172,7 @@ async fn every_role_against_every_route() {
     ];
     for (method, path, body, expected) in &matrix {
         for (i, caller) in callers.iter().enumerate() {
-            let got = status(&app, method, path, *caller, (*body).clone()).await;
+            let (got, _) = app.send(method, path, *caller, body).await;
             assert_eq!(got, expected[i], "{method} {path} as {}", names[i]);
         }
     }

@@ -389,6 +389,28 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// Any method (GET, PATCH, or POST for the rest) with a JSON body (not sent with GET), as
+    /// `token` if given; returns the status and the body text.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &serde_json::Value,
+    ) -> (u16, String) {
+        let url = self.url(path);
+        let mut req = match method {
+            "GET" => self.client.get(url),
+            "PATCH" => self.client.patch(url).json(body),
+            _ => self.client.post(url).json(body),
+        };
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("request sent");
+        (res.status().as_u16(), res.text().await.unwrap())
+    }
+
     /// GET as `token`, the body as JSON.
     pub async fn get_json(&self, path: &str, token: &str) -> serde_json::Value {
         self.get_as(path, token)
@@ -442,6 +464,14 @@ impl TestApp {
             .await;
         assert_eq!(res.status(), 200, "login of {email}");
         res.json().await.unwrap()
+    }
+
+    /// A demo user (`wufei seed-demo`) signed in; returns the access token.
+    pub async fn demo_token(&self, email: &str) -> String {
+        self.login(email, wufei::service::demo::DEMO_PASSWORD).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     /// An admin created as `wufei create-admin` does, signed in; returns the access token.

@@ -2,22 +2,15 @@
 //! matching demands' owners once per digest window, and the stranded-streams board.
 
 use serde_json::{Value, json};
-use wufei::service::demo::{DEMO_PASSWORD, seed};
+use wufei::service::demo::seed;
 
 use crate::auth::uscc;
 use crate::helpers::{TestApp, app, assert_problem};
 use crate::listings::{fly_ash, market, publish};
 use crate::trade::{offer, place};
 
-async fn token(app: &TestApp, email: &str) -> String {
-    app.login(email, DEMO_PASSWORD).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 async fn matched_titles(app: &TestApp, email: &str) -> Vec<String> {
-    let t = token(app, email).await;
+    let t = app.demo_token(email).await;
     let demands: Value = app.get_json("/api/v1/demands", &t).await;
     let id = demands["items"][0]["id"]
         .as_str()
@@ -67,7 +60,7 @@ async fn each_demo_demand_finds_its_lots_and_not_the_others() {
     );
 
     // The other way round: the steel works sees the road builder and the lab.
-    let steel = token(&app, "steel@demo.wufei.local").await;
+    let steel = app.demo_token("steel@demo.wufei.local").await;
     let mine: Value = app.get_json("/api/v1/listings?mine=true", &steel).await;
     let slag = mine["items"][0]["id"].as_str().unwrap();
     let page: Value = app
@@ -82,7 +75,7 @@ async fn each_demo_demand_finds_its_lots_and_not_the_others() {
     who.sort();
     assert_eq!(who, vec!["research_trial", "road_base"]);
     // Another producer does not see this lot's matches, nor a receiver's demand.
-    let coal = token(&app, "coal@demo.wufei.local").await;
+    let coal = app.demo_token("coal@demo.wufei.local").await;
     assert_problem(
         app.get_as(&format!("/api/v1/listings/{slag}/matches"), &coal)
             .await,
@@ -90,7 +83,7 @@ async fn each_demo_demand_finds_its_lots_and_not_the_others() {
         "not_found",
     )
     .await;
-    let cement = token(&app, "cement@demo.wufei.local").await;
+    let cement = app.demo_token("cement@demo.wufei.local").await;
     let demands: Value = app.get_json("/api/v1/demands", &cement).await;
     let demand = demands["items"][0]["id"].as_str().unwrap();
     assert_problem(
