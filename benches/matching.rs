@@ -99,7 +99,7 @@ async fn run(db: BenchDb, listings: usize, demands: usize, rematch: usize) {
         c.batch_execute("PRAGMA busy_timeout = 5000")
             .expect("pragma");
     }
-    let catalog = wufei::service::catalog::Catalog::load(&mut conn).expect("catalog");
+    let catalog = wufei::service::market::catalog::Catalog::load(&mut conn).expect("catalog");
     let params = Params {
         freight_fen_per_t_km: 50,
         now: wufei::db::now(),
@@ -108,14 +108,19 @@ async fn run(db: BenchDb, listings: usize, demands: usize, rematch: usize) {
     let mut matched = 0usize;
     let rematch = rematch.min(demands);
     for i in 0..rematch {
-        let row = wufei::service::demands::load_row(
+        let row = wufei::service::matching::demands::load_row(
             &mut conn,
             &format!("00000000-0000-7000-8003-{i:012}"),
         )
         .expect("demand");
-        matched += wufei::service::demands::rank_lots(&mut conn, &catalog, &params, &row.want())
-            .expect("rank")
-            .len();
+        matched += wufei::service::matching::matching::rank_lots(
+            &mut conn,
+            &catalog,
+            &params,
+            &row.want(),
+        )
+        .expect("rank")
+        .len();
     }
     let elapsed = started.elapsed();
     println!(

@@ -114,8 +114,12 @@ async fn run(db: BenchDb, deals: usize) {
     let client = reqwest::Client::new();
     let staff = {
         let mut conn = db.conn();
-        wufei::service::accounts::create_admin(&mut conn, "admin@bench.test", common::PASSWORD)
-            .expect("admin");
+        wufei::service::accounts::users::create_admin(
+            &mut conn,
+            "admin@bench.test",
+            common::PASSWORD,
+        )
+        .expect("admin");
         login(&client, &base, "admin@bench.test").await
     };
     let producer = login(&client, &base, "producer@bench.test").await;

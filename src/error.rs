@@ -106,6 +106,15 @@ impl ApiError {
         e
     }
 
+    /// `If-Match` named a version that is no longer current (412 `version_mismatch`).
+    pub fn stale(what: &str) -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_FAILED,
+            "version_mismatch",
+            format!("The {what} changed since you read it; reload and apply your edit again."),
+        )
+    }
+
     pub fn field(field: &str, code: &str, message: &str) -> Self {
         Self::validation(vec![FieldError::new(field, code, message)])
     }

@@ -76,7 +76,7 @@ async fn main() -> anyhow::Result<()> {
             let db = Db::connect(&settings)?;
             db.migrate()?;
             let mut conn = db.get().map_err(cli_error)?;
-            let id = wufei::service::accounts::create_admin(&mut conn, &email, &password)
+            let id = wufei::service::accounts::users::create_admin(&mut conn, &email, &password)
                 .map_err(cli_error)?;
             println!("admin {email} ready (user id {id})");
         }

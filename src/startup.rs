@@ -16,8 +16,8 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::email::worker::Worker;
 use crate::http::{self, metrics::Metrics, problems};
-use crate::service::catalog::Catalog;
-use crate::service::sessions::Keys;
+use crate::service::accounts::sessions::Keys;
+use crate::service::market::catalog::Catalog;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -108,7 +108,7 @@ impl Application {
 async fn housekeeping(db: Db) {
     loop {
         match db
-            .write(|conn| Ok(crate::service::listings::close_expired(conn)?))
+            .write(|conn| Ok(crate::service::market::lots::close_expired(conn)?))
             .await
         {
             Ok(0) => {}

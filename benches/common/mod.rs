@@ -108,7 +108,7 @@ pub fn seed_orgs(
     kinds: &str,
     email: impl Fn(u32) -> String,
 ) -> Vec<String> {
-    let hash = wufei::service::passwords::hash(PASSWORD).expect("hash");
+    let hash = wufei::service::accounts::passwords::hash(PASSWORD).expect("hash");
     let now = "2026-11-01 00:00:00";
     let mut ids = Vec::with_capacity(count as usize);
     let numbers: Vec<u32> = (first..first + count).collect();

@@ -27,7 +27,7 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migration
 pub type Pool = r2d2::Pool<ConnectionManager<DbConnection>>;
 pub type Conn = PooledConnection<ConnectionManager<DbConnection>>;
 
-/// Per-connection SQLite settings (DESIGN §12). WAL is persistent, set on every connection anyway
+/// Per-connection SQLite settings (docs/DESIGN.md, "Storage"). WAL is persistent, set on every connection anyway
 /// because it is cheap and keeps a freshly created file right.
 #[derive(Debug)]
 struct SqlitePragmas;
@@ -107,8 +107,9 @@ impl Db {
         self.pool.get().map_err(ApiError::unavailable)
     }
 
-    /// Runs `f` with a connection on the blocking pool, off the async workers.
-    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    /// Runs `f` with a connection on the blocking pool, off the async workers, outside any
+    /// transaction: for reads.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
@@ -130,7 +131,7 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(move |conn| write_tx(conn, f)).await
+        self.read(move |conn| write_tx(conn, f)).await
     }
 
     /// Applies pending migrations for this backend.

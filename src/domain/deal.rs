@@ -12,26 +12,27 @@ text_enum! {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DealEvent {
-    /// Staff approve (also lifting a hold before any truck left).
-    Approve,
-    /// Staff put the deal on hold.
-    Hold,
-    /// Staff lift a hold after trucks have left.
-    Resume,
-    /// Staff cancel; undelivered tonnage goes back to the lot.
-    Cancel,
-    /// The first truckload is dispatched.
-    Dispatch,
-    /// The receiver confirms completion.
-    Complete,
-    /// Either party opens a dispute.
-    Dispute,
-    /// Staff resolve a dispute as completed.
-    ResolveCompleted,
-    /// Staff resolve a dispute as cancelled.
-    ResolveCancelled,
+state_events! {
+    pub enum DealEvent {
+        /// Staff approve (also lifting a hold before any truck left).
+        Approve => "approved",
+        /// Staff put the deal on hold.
+        Hold => "put on hold",
+        /// Staff lift a hold after trucks have left.
+        Resume => "resumed",
+        /// Staff cancel; undelivered tonnage goes back to the lot.
+        Cancel => "cancelled",
+        /// A truckload is dispatched.
+        Dispatch => "given a truckload",
+        /// The receiver confirms completion.
+        Complete => "completed",
+        /// Either party opens a dispute.
+        Dispute => "disputed",
+        /// Staff resolve a dispute as completed.
+        ResolveCompleted => "resolved as completed",
+        /// Staff resolve a dispute as cancelled.
+        ResolveCancelled => "resolved as cancelled",
+    }
 }
 
 pub fn transition(from: DealStatus, event: DealEvent) -> Option<DealStatus> {

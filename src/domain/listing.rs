@@ -38,22 +38,38 @@ text_enum! {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListingEvent {
-    /// The producer sends a draft to review.
-    Submit,
-    /// Staff approve: published.
-    Approve,
-    /// Staff reject, with a reason: back to draft.
-    Reject,
-    /// Staff take a published lot down, with a reason: back to draft.
-    Unpublish,
-    /// The producer withdraws the lot.
-    Withdraw,
-    /// Material terms of a published lot changed: back to review.
-    MaterialEdit,
-    /// Nothing remains, or the availability window ended.
-    Close,
+state_events! {
+    pub enum ListingEvent {
+        /// The producer sends a draft to review.
+        Submit => "submitted for review",
+        /// Staff approve: published.
+        Approve => "approved",
+        /// Staff reject, with a reason: back to draft.
+        Reject => "rejected",
+        /// Staff take a published lot down, with a reason: back to draft.
+        Unpublish => "unpublished",
+        /// The producer withdraws the lot.
+        Withdraw => "withdrawn",
+        /// Material terms of a published lot changed: back to review.
+        MaterialEdit => "sent back to review by an edit",
+        /// Nothing remains: the last tonnes were taken by a deal.
+        SellOut => "sold out",
+        /// The availability window ended.
+        Expire => "closed as expired",
+        /// A deal on a sold-out lot was cancelled and its window is still open: on sale again.
+        Reopen => "reopened",
+    }
+}
+
+impl ListingEvent {
+    /// The statuses this event leaves from, for moves made as one conditional update.
+    pub fn sources(self) -> Vec<ListingStatus> {
+        ListingStatus::ALL
+            .iter()
+            .copied()
+            .filter(|s| transition(*s, self).is_some())
+            .collect()
+    }
 }
 
 pub fn transition(from: ListingStatus, event: ListingEvent) -> Option<ListingStatus> {
@@ -66,7 +82,8 @@ pub fn transition(from: ListingStatus, event: ListingEvent) -> Option<ListingSta
         (Published, Unpublish) => Some(Draft),
         (Draft | PendingReview | Published, Withdraw) => Some(Closed),
         (Published, MaterialEdit) => Some(PendingReview),
-        (Published, Close) => Some(Closed),
+        (Published, SellOut | Expire) => Some(Closed),
+        (Closed, Reopen) => Some(Published),
         _ => None,
     }
 }
@@ -156,16 +173,6 @@ mod tests {
 
     #[test]
     fn listing_table() {
-        let statuses = [Draft, PendingReview, Published, Closed];
-        let events = [
-            Submit,
-            Approve,
-            Reject,
-            Unpublish,
-            Withdraw,
-            MaterialEdit,
-            Close,
-        ];
         let allowed = [
             (Draft, Submit, PendingReview),
             (PendingReview, Approve, Published),
@@ -175,9 +182,12 @@ mod tests {
             (PendingReview, Withdraw, Closed),
             (Published, Withdraw, Closed),
             (Published, MaterialEdit, PendingReview),
-            (Published, Close, Closed),
+            (Published, SellOut, Closed),
+            (Published, Expire, Closed),
+            (Closed, Reopen, Published),
         ];
-        crate::domain::assert_table(&statuses, &events, &allowed, transition);
+        crate::domain::assert_table(ListingStatus::ALL, ListingEvent::ALL, &allowed, transition);
+        assert_eq!(Expire.sources(), vec![Published]);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Pure rules of the exchange: identifiers, codes, roles and state machines. No I/O here.
 
 pub mod deal;
+pub mod demand;
 pub mod grading;
 pub mod listing;
 pub mod matching;

@@ -1,4 +1,4 @@
-//! Offers on lots and their state machine (DESIGN §6).
+//! Offers on lots and their state machine (docs/DESIGN.md, "Offers").
 
 text_enum! {
     pub enum OfferStatus {
@@ -27,26 +27,27 @@ text_enum! {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OfferEvent {
-    /// The producer accepts (all or part).
-    Accept,
-    /// The producer rejects, with a reason.
-    Reject,
-    /// The producer proposes other terms.
-    Counter,
-    /// The bidder accepts the counter-offer.
-    AcceptCounter,
-    /// The bidder rejects the counter-offer.
-    RejectCounter,
-    /// The bidder takes the offer back.
-    Withdraw,
-    /// The expiry passed.
-    Expire,
-    /// The lot's material terms changed: the bidder must offer again.
-    Invalidate,
-    /// The lot closed: sold out to other offers, or withdrawn.
-    LotClosed,
+state_events! {
+    pub enum OfferEvent {
+        /// The producer accepts (all or part).
+        Accept => "accepted",
+        /// The producer rejects, with a reason.
+        Reject => "rejected",
+        /// The producer proposes other terms.
+        Counter => "countered",
+        /// The bidder accepts the counter-offer.
+        AcceptCounter => "settled by accepting the counter-offer",
+        /// The bidder rejects the counter-offer.
+        RejectCounter => "ended by rejecting the counter-offer",
+        /// The bidder takes the offer back.
+        Withdraw => "withdrawn",
+        /// The expiry passed.
+        Expire => "expired",
+        /// The lot's material terms changed: the bidder must offer again.
+        Invalidate => "invalidated",
+        /// The lot closed: sold out to other offers, or withdrawn.
+        LotClosed => "ended by the lot closing",
+    }
 }
 
 /// Who may cause an event: the lot's producer, the bidder, or the system itself.

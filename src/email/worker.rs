@@ -105,7 +105,7 @@ impl Worker {
         let lease = self.settings.lease_secs;
         let batch = self
             .db
-            .run(move |conn| claim(conn, &instance, lease))
+            .read(move |conn| claim(conn, &instance, lease))
             .await?;
         let count = batch.len();
         for message in batch {
@@ -140,7 +140,7 @@ impl Worker {
         let instance = self.instance.clone();
         let settings = self.settings.clone();
         self.db
-            .run(move |conn| {
+            .read(move |conn| {
                 let attempts = m.attempts + 1;
                 let mine = outbox::table
                     .filter(outbox::id.eq(&m.id))

@@ -6,9 +6,9 @@ use utoipa::IntoParams;
 use validator::Validate;
 
 use crate::error::ApiResult;
-use crate::http::WriteProblems;
 use crate::http::extractors::AuthUser;
-use crate::service::admin::{self, PlatformRoleRequest, UserSummary};
+use crate::http::{WriteProblems, read, write};
+use crate::service::accounts::users::{self as admin, PlatformRoleRequest, UserSummary};
 use crate::startup::AppState;
 
 #[derive(Debug, Deserialize, IntoParams, Validate)]
@@ -37,9 +37,11 @@ pub async fn find_user(
     query: web::Query<UserLookup>,
 ) -> ApiResult<web::Json<UserSummary>> {
     query.validate()?;
-    Ok(web::Json(
-        admin::find_user(&state.db, user, query.into_inner().email).await?,
-    ))
+    let found = read(&state, move |conn, _| {
+        admin::find_user(conn, &user, &query.email)
+    })
+    .await?;
+    Ok(web::Json(found))
 }
 
 /// Grants (`staff`) or revokes (`null`) a user's platform role (admins).
@@ -60,7 +62,9 @@ pub async fn set_platform_role(
     path: web::Path<String>,
     body: web::Json<PlatformRoleRequest>,
 ) -> ApiResult<web::Json<UserSummary>> {
-    Ok(web::Json(
-        admin::set_platform_role(&state.db, user, path.into_inner(), body.into_inner()).await?,
-    ))
+    let changed = write(&state, move |conn, _| {
+        admin::set_platform_role(conn, &user, &path, &body)
+    })
+    .await?;
+    Ok(web::Json(changed))
 }

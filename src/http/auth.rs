@@ -11,9 +11,9 @@ use validator::Validate;
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::extractors::AuthUser;
-use crate::http::{ReadProblems, WriteProblems};
-use crate::service::accounts::{self, Accepted, Me, RegisterRequest};
-use crate::service::sessions::TokenPair;
+use crate::http::{ReadProblems, WriteProblems, read, write};
+use crate::service::accounts::sessions::TokenPair;
+use crate::service::accounts::users::{self as accounts, Accepted, Me, RegisterRequest};
 use crate::startup::AppState;
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
@@ -110,7 +110,10 @@ pub async fn verify_email(
     body: web::Json<TokenRequest>,
 ) -> ApiResult<HttpResponse> {
     body.validate()?;
-    accounts::verify_email(&state.db, body.into_inner().token).await?;
+    write(&state, move |conn, _| {
+        accounts::verify_email(conn, &body.token)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ok"})))
 }
 
@@ -177,9 +180,12 @@ pub async fn refresh(
     body: web::Json<RefreshRequest>,
 ) -> ApiResult<web::Json<TokenPair>> {
     body.validate()?;
-    Ok(web::Json(
-        accounts::refresh(&state.db, &state.keys, body.into_inner().refresh_token).await?,
-    ))
+    // A reused token's refusal is answered after its family's revocation committed.
+    let rotated = write(&state, move |conn, app| {
+        accounts::refresh(conn, &app.keys, &body.refresh_token)
+    })
+    .await?;
+    Ok(web::Json(rotated?))
 }
 
 /// Ends the session the refresh token belongs to.
@@ -197,7 +203,10 @@ pub async fn logout(
     body: web::Json<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
     body.validate()?;
-    accounts::logout(&state.db, body.into_inner().refresh_token).await?;
+    write(&state, move |conn, _| {
+        accounts::logout(conn, &body.refresh_token)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -216,11 +225,9 @@ pub async fn forgot_password(
     body: web::Json<ForgotRequest>,
 ) -> ApiResult<HttpResponse> {
     body.validate()?;
-    let accepted = accounts::forgot_password(
-        &state.db,
-        state.settings.public_url.clone(),
-        body.into_inner().email,
-    )
+    let accepted = write(&state, move |conn, app| {
+        accounts::forgot_password(conn, &app.settings.public_url, &body.email)
+    })
     .await?;
     Ok(HttpResponse::Accepted().json(accepted))
 }
@@ -284,5 +291,7 @@ pub async fn change_password(
 )]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, AuthUser(user): AuthUser) -> ApiResult<web::Json<Me>> {
-    Ok(web::Json(accounts::me(&state.db, user).await?))
+    Ok(web::Json(
+        read(&state, move |conn, _| accounts::me(conn, &user)).await?,
+    ))
 }

@@ -4,8 +4,8 @@ use actix_web::{get, post, web};
 
 use crate::error::ApiResult;
 use crate::http::WriteProblems;
-use crate::http::pagination::Page;
-use crate::service::catalog::{self, Category, GradeRequest, GradeResponse};
+use crate::service::market::catalog::{self, Category, GradeRequest, GradeResponse};
+use crate::service::page::Page;
 use crate::startup::AppState;
 
 /// GB/T 39198 categories with sub-types, lab properties and the grade rules that apply. Public.

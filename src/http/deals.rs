@@ -7,14 +7,14 @@ use utoipa::IntoParams;
 use crate::domain::deal::DealStatus;
 use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
-use crate::http::pagination::{Page, PageQuery};
 use crate::http::trade::{fingerprint, idempotency_key, respond};
 use crate::http::{ReadProblems, WriteProblems};
-use crate::service::deals::{
+use crate::service::idempotency::{self, Stored};
+use crate::service::market::deals::{
     self, Deal, DealDecisionRequest, DealDetail, DisputeRequest, ReceiptRequest, Transfer,
     TransferRequest,
 };
-use crate::service::idempotency::{self, Stored};
+use crate::service::page::{Page, PageQuery};
 use crate::startup::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -25,17 +25,15 @@ pub struct DealFilter {
 
 async fn page_of(
     state: &AppState,
-    user: crate::service::access::CurrentUser,
+    user: crate::service::accounts::access::CurrentUser,
     status: Option<DealStatus>,
-    page: &PageQuery,
+    page: PageQuery,
 ) -> ApiResult<Page<Deal>> {
-    let limit = page.limit()?;
-    let cursor = page.cursor()?;
     let items = state
         .db
-        .run(move |conn| deals::list(conn, &user, status, cursor.as_deref(), limit))
+        .read(move |conn| deals::list(conn, &user, status, &page))
         .await?;
-    Ok(Page::new(items, limit, |d| d.id.clone()))
+    Ok(items)
 }
 
 /// Your organization's deals (either side); every deal for staff.
@@ -56,7 +54,7 @@ pub async fn list(
     page: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<Deal>>> {
     Ok(web::Json(
-        page_of(&state, user, filter.status, &page).await?,
+        page_of(&state, user, filter.status, page.into_inner()).await?,
     ))
 }
 
@@ -80,7 +78,7 @@ pub async fn get(
     Ok(web::Json(
         state
             .db
-            .run(move |conn| deals::get(conn, &user, &id))
+            .read(move |conn| deals::get(conn, &user, &id))
             .await?,
     ))
 }
@@ -227,7 +225,13 @@ pub async fn approval_queue(
 ) -> ApiResult<web::Json<Page<Deal>>> {
     user.require_staff()?;
     Ok(web::Json(
-        page_of(&state, user, Some(DealStatus::PendingApproval), &page).await?,
+        page_of(
+            &state,
+            user,
+            Some(DealStatus::PendingApproval),
+            page.into_inner(),
+        )
+        .await?,
     ))
 }
 
@@ -249,7 +253,7 @@ pub async fn disputes(
 ) -> ApiResult<web::Json<Page<Deal>>> {
     user.require_staff()?;
     Ok(web::Json(
-        page_of(&state, user, Some(DealStatus::Disputed), &page).await?,
+        page_of(&state, user, Some(DealStatus::Disputed), page.into_inner()).await?,
     ))
 }
 

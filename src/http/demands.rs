@@ -1,18 +1,16 @@
 //! /demands, matches both ways, and the alliance board of stranded streams.
 
-use actix_web::{HttpResponse, get, patch, post, web};
-use serde::Serialize;
-use utoipa::ToSchema;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use crate::db::now;
 use crate::domain::matching::Params;
 use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
-use crate::http::pagination::{Page, PageQuery};
-use crate::http::{ReadProblems, WriteProblems};
-use crate::service::demands::{
-    self, Demand, DemandInput, DemandMatch, DemandPatch, ListingMatch, MatchQuery, StrandedListing,
-};
+use crate::http::{ReadProblems, WriteProblems, if_match, read, tagged, write};
+use crate::service::matching::demands::{self, Demand, DemandInput, DemandPatch};
+use crate::service::matching::matching::{self, DemandMatch, ListingMatch, StrandedListing};
+use crate::service::page::{Page, PageQuery};
 use crate::startup::AppState;
 
 fn params(state: &AppState) -> Params {
@@ -63,13 +61,11 @@ pub async fn list(
     AuthUser(user): AuthUser,
     page: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<Demand>>> {
-    let limit = page.limit()?;
-    let cursor = page.cursor()?;
     let items = state
         .db
-        .run(move |conn| demands::list(conn, &user, cursor.as_deref(), limit))
+        .read(move |conn| demands::list(conn, &user, &page))
         .await?;
-    Ok(web::Json(Page::new(items, limit, |d| d.id.clone())))
+    Ok(web::Json(items))
 }
 
 /// One demand (its organization and staff).
@@ -78,7 +74,7 @@ pub async fn list(
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Demand id")),
     responses(
-        (status = 200, body = Demand),
+        (status = 200, body = Demand, headers(("ETag" = String, description = "Version"))),
         ReadProblems,
     )
 )]
@@ -87,65 +83,50 @@ pub async fn get(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
-) -> ApiResult<web::Json<Demand>> {
-    let id = path.into_inner();
-    Ok(web::Json(
-        state
-            .db
-            .run(move |conn| demands::get(conn, &user, &id))
-            .await?,
-    ))
+) -> ApiResult<HttpResponse> {
+    let demand = read(&state, move |conn, _| demands::get(conn, &user, &path)).await?;
+    Ok(tagged(StatusCode::OK, demand.version, &demand))
 }
 
-/// Changes a demand's status (open, paused, fulfilled, closed), distance, price limit, quantity,
-/// window end or title.
+/// Changes a demand's status (a move of its state machine: pause, resume, fulfil, reopen,
+/// close), distance, price limit, quantity, availability end or title. Send `If-Match` with the
+/// ETag you read (412 when stale).
 #[utoipa::path(
     tag = "demands",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Demand id")),
+    params(
+        ("id" = String, Path, description = "Demand id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version you edit"),
+    ),
     request_body = DemandPatch,
     responses(
-        (status = 200, body = Demand),
+        (status = 200, body = Demand, headers(("ETag" = String, description = "Version"))),
         WriteProblems,
     )
 )]
 #[patch("/demands/{id}")]
 pub async fn update(
+    req: HttpRequest,
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
     body: web::Json<DemandPatch>,
-) -> ApiResult<web::Json<Demand>> {
-    let id = path.into_inner();
-    let catalog = state.catalog.clone();
-    let body = body.into_inner();
-    Ok(web::Json(
-        state
-            .db
-            .write(move |conn| demands::update(conn, &catalog, &user, &id, &body))
-            .await?,
-    ))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ListingMatchPage {
-    pub items: Vec<ListingMatch>,
-    pub next_cursor: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DemandMatchPage {
-    pub items: Vec<DemandMatch>,
-    pub next_cursor: Option<String>,
+) -> ApiResult<HttpResponse> {
+    let version = if_match(&req);
+    let demand = write(&state, move |conn, app| {
+        demands::update(conn, &app.catalog, &user, &path, version, &body)
+    })
+    .await?;
+    Ok(tagged(StatusCode::OK, demand.version, &demand))
 }
 
 /// Published lots that meet the demand, best first, each with its score broken down.
 #[utoipa::path(
     tag = "demands",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Demand id"), MatchQuery),
+    params(("id" = String, Path, description = "Demand id"), PageQuery),
     responses(
-        (status = 200, body = ListingMatchPage),
+        (status = 200, body = Page<ListingMatch>),
         ReadProblems,
     )
 )]
@@ -154,25 +135,22 @@ pub async fn demand_matches(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
-    query: web::Query<MatchQuery>,
-) -> ApiResult<web::Json<ListingMatchPage>> {
-    let id = path.into_inner();
-    let catalog = state.catalog.clone();
-    let params = params(&state);
-    let (items, next_cursor) = state
-        .db
-        .run(move |conn| demands::matches_for_demand(conn, &catalog, &params, &user, &id, &query))
-        .await?;
-    Ok(web::Json(ListingMatchPage { items, next_cursor }))
+    query: web::Query<PageQuery>,
+) -> ApiResult<web::Json<Page<ListingMatch>>> {
+    let page = read(&state, move |conn, app| {
+        matching::matches_for_demand(conn, &app.catalog, &params(app), &user, &path, &query)
+    })
+    .await?;
+    Ok(web::Json(page))
 }
 
 /// Open demands that the lot meets, best first (the lot's producer and staff).
 #[utoipa::path(
     tag = "listings",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Listing id"), MatchQuery),
+    params(("id" = String, Path, description = "Listing id"), PageQuery),
     responses(
-        (status = 200, body = DemandMatchPage),
+        (status = 200, body = Page<DemandMatch>),
         ReadProblems,
     )
 )]
@@ -181,16 +159,13 @@ pub async fn listing_matches(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
-    query: web::Query<MatchQuery>,
-) -> ApiResult<web::Json<DemandMatchPage>> {
-    let id = path.into_inner();
-    let catalog = state.catalog.clone();
-    let params = params(&state);
-    let (items, next_cursor) = state
-        .db
-        .run(move |conn| demands::matches_for_listing(conn, &catalog, &params, &user, &id, &query))
-        .await?;
-    Ok(web::Json(DemandMatchPage { items, next_cursor }))
+    query: web::Query<PageQuery>,
+) -> ApiResult<web::Json<Page<DemandMatch>>> {
+    let page = read(&state, move |conn, app| {
+        matching::matches_for_listing(conn, &app.catalog, &params(app), &user, &path, &query)
+    })
+    .await?;
+    Ok(web::Json(page))
 }
 
 /// Published lots without an offer for `WUFEI_STRANDED_DAYS` (default 30), with their best
@@ -210,24 +185,10 @@ pub async fn stranded(
     AuthUser(user): AuthUser,
     page: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<StrandedListing>>> {
-    let limit = page.limit()?;
-    let cursor = page.cursor()?;
-    let catalog = state.catalog.clone();
-    let params = params(&state);
-    let days = state.settings.trade.stranded_days;
-    let items = state
-        .db
-        .run(move |conn| {
-            demands::stranded(
-                conn,
-                &catalog,
-                &params,
-                &user,
-                days,
-                cursor.as_deref(),
-                limit,
-            )
-        })
-        .await?;
-    Ok(web::Json(Page::new(items, limit, |s| s.listing.id.clone())))
+    let page = read(&state, move |conn, app| {
+        let days = app.settings.trade.stranded_days;
+        matching::stranded(conn, &app.catalog, &params(app), &user, days, &page)
+    })
+    .await?;
+    Ok(web::Json(page))
 }

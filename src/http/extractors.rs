@@ -7,8 +7,8 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use futures_util::future::LocalBoxFuture;
 
 use crate::error::ApiError;
-use crate::service::access::CurrentUser;
-use crate::service::sessions::invalid_token;
+use crate::service::accounts::access::CurrentUser;
+use crate::service::accounts::sessions::invalid_token;
 use crate::startup::AppState;
 
 pub struct AuthUser(pub CurrentUser);
@@ -33,7 +33,7 @@ impl FromRequest for AuthUser {
                 .verify_access(&token.ok_or_else(invalid_token)?)?;
             let user = state
                 .db
-                .run(move |conn| CurrentUser::load(conn, &user_id))
+                .read(move |conn| CurrentUser::load(conn, &user_id))
                 .await?
                 .ok_or_else(invalid_token)?;
             Ok(AuthUser(user))

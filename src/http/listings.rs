@@ -1,37 +1,16 @@
 //! /listings: producers' lots, their review by staff, and search.
 
-use actix_web::http::header::{self, ETag, EntityTag};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
-use crate::http::pagination::{Page, PageQuery};
-use crate::http::{ReadProblems, WriteProblems};
-use crate::service::listings::{self, Listing, ListingDecisionRequest, ListingInput, ListingPatch};
-use crate::service::search::{ListingPage, SearchQuery};
+use crate::http::{ReadProblems, WriteProblems, if_match, read, tagged, write};
+use crate::service::market::listings::{self, ListingDecisionRequest, ListingInput, ListingPatch};
+use crate::service::market::lots::Listing;
+use crate::service::market::search::{self as lot_search, SearchQuery};
+use crate::service::page::{Page, PageQuery};
 use crate::startup::AppState;
-
-fn with_etag(status: actix_web::http::StatusCode, listing: Listing) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header(ETag(EntityTag::new_strong(listing.version.to_string())))
-        .json(listing)
-}
-
-/// The version an `If-Match` header names (`"3"`, `W/"3"` or `3`); `*` or none means any.
-fn if_match(req: &HttpRequest) -> Option<i64> {
-    let value = req.headers().get(header::IF_MATCH)?;
-    let text = value.to_str().unwrap_or_default().trim();
-    if text == "*" {
-        return None;
-    }
-    // A tag we never issued matches no version: the edit is checked, then refused with 412.
-    Some(
-        text.trim_start_matches("W/")
-            .trim_matches('"')
-            .parse()
-            .unwrap_or(-1),
-    )
-}
 
 /// Creates a draft lot (members of verified producer organizations).
 #[utoipa::path(
@@ -49,18 +28,21 @@ pub async fn create(
     AuthUser(user): AuthUser,
     body: web::Json<ListingInput>,
 ) -> ApiResult<HttpResponse> {
-    let listing = listings::create(&state.db, &state.catalog, user, body.into_inner()).await?;
-    Ok(with_etag(actix_web::http::StatusCode::CREATED, listing))
+    let listing = write(&state, move |conn, app| {
+        listings::create(conn, &app.catalog, &user, &body)
+    })
+    .await?;
+    Ok(tagged(StatusCode::CREATED, listing.version, &listing))
 }
 
 /// Searches published lots (verified users and staff), or your own with `mine=true`.
 #[utoipa::path(
     tag = "listings",
     security(("bearer" = [])),
-    params(SearchQuery),
+    params(SearchQuery, PageQuery),
     responses(
-        (status = 200, body = ListingPage),
-        WriteProblems,
+        (status = 200, body = Page<Listing>),
+        ReadProblems,
     )
 )]
 #[get("/listings")]
@@ -68,10 +50,13 @@ pub async fn search(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     query: web::Query<SearchQuery>,
-) -> ApiResult<web::Json<ListingPage>> {
-    Ok(web::Json(
-        crate::service::search::search(&state.db, user, query.into_inner()).await?,
-    ))
+    page: web::Query<PageQuery>,
+) -> ApiResult<web::Json<Page<Listing>>> {
+    let page = read(&state, move |conn, _| {
+        lot_search::search(conn, &user, &query, &page)
+    })
+    .await?;
+    Ok(web::Json(page))
 }
 
 /// One lot, with its version as `ETag`.
@@ -90,8 +75,8 @@ pub async fn get(
     AuthUser(user): AuthUser,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let listing = listings::get(&state.db, user, path.into_inner()).await?;
-    Ok(with_etag(actix_web::http::StatusCode::OK, listing))
+    let listing = read(&state, move |conn, _| listings::get(conn, &user, &path)).await?;
+    Ok(tagged(StatusCode::OK, listing.version, &listing))
 }
 
 /// Edits a lot; send `If-Match` with the ETag you read (412 when stale). Changing the material
@@ -118,16 +103,11 @@ pub async fn update(
     body: web::Json<ListingPatch>,
 ) -> ApiResult<HttpResponse> {
     let version = if_match(&req);
-    let listing = listings::update(
-        &state.db,
-        &state.catalog,
-        user,
-        path.into_inner(),
-        version,
-        body.into_inner(),
-    )
+    let listing = write(&state, move |conn, app| {
+        listings::update(conn, &app.catalog, &user, &path, version, body.into_inner())
+    })
     .await?;
-    Ok(with_etag(actix_web::http::StatusCode::OK, listing))
+    Ok(tagged(StatusCode::OK, listing.version, &listing))
 }
 
 /// Sends a draft to review (checks the publication gates: identification report, radioactivity).
@@ -146,8 +126,11 @@ pub async fn submit(
     AuthUser(user): AuthUser,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let listing = listings::submit(&state.db, &state.catalog, user, path.into_inner()).await?;
-    Ok(with_etag(actix_web::http::StatusCode::OK, listing))
+    let listing = write(&state, move |conn, app| {
+        listings::submit(conn, &app.catalog, &user, &path)
+    })
+    .await?;
+    Ok(tagged(StatusCode::OK, listing.version, &listing))
 }
 
 /// Withdraws a lot (closes it).
@@ -166,8 +149,11 @@ pub async fn withdraw(
     AuthUser(user): AuthUser,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let listing = listings::withdraw(&state.db, user, path.into_inner()).await?;
-    Ok(with_etag(actix_web::http::StatusCode::OK, listing))
+    let listing = write(&state, move |conn, _| {
+        listings::withdraw(conn, &user, &path)
+    })
+    .await?;
+    Ok(tagged(StatusCode::OK, listing.version, &listing))
 }
 
 /// Lots waiting for review, oldest first (staff).
@@ -186,9 +172,11 @@ pub async fn review_queue(
     AuthUser(user): AuthUser,
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<Listing>>> {
-    let limit = query.limit()?;
-    let items = listings::review_queue(&state.db, user, query.cursor()?, limit).await?;
-    Ok(web::Json(Page::new(items, limit, |l| l.id.clone())))
+    let page = read(&state, move |conn, _| {
+        listings::review_queue(conn, &user, &query)
+    })
+    .await?;
+    Ok(web::Json(page))
 }
 
 /// Approves (publishes), rejects (back to draft) or unpublishes a lot, with a reason (staff).
@@ -209,15 +197,9 @@ pub async fn decide(
     path: web::Path<String>,
     body: web::Json<ListingDecisionRequest>,
 ) -> ApiResult<web::Json<Listing>> {
-    Ok(web::Json(
-        listings::decide(
-            &state.db,
-            &state.catalog,
-            &state.settings.trade,
-            user,
-            path.into_inner(),
-            body.into_inner(),
-        )
-        .await?,
-    ))
+    let listing = write(&state, move |conn, app| {
+        listings::decide(conn, &app.catalog, &app.settings.trade, &user, &path, &body)
+    })
+    .await?;
+    Ok(web::Json(listing))
 }

@@ -13,22 +13,69 @@ pub mod notifications;
 pub mod offers;
 pub mod ops;
 pub mod organizations;
-pub mod pagination;
 pub mod problems;
 pub mod projects;
 pub mod stats;
 pub mod trade;
 
-use actix_web::App;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ETag, EntityTag};
+use actix_web::{App, HttpRequest, HttpResponse};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::db::DbConnection;
 use crate::domain::outbox::OutboxStatus;
+use crate::error::{ApiError, ApiResult};
 use crate::error::{FieldError, Problem};
-use crate::service::search::SortOrder;
-use crate::service::stats::ReportFormat;
+use crate::service::alliance::stats::ReportFormat;
+use crate::service::market::search::SortOrder;
+use crate::startup::AppState;
+
+/// A resource with its `version` as a strong `ETag`, for `If-Match` on the next edit.
+pub fn tagged(status: StatusCode, version: i64, body: &impl serde::Serialize) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(ETag(EntityTag::new_strong(version.to_string())))
+        .json(body)
+}
+
+/// The version an `If-Match` header names (`"3"`, `W/"3"` or `3`); `*` or none means any.
+pub fn if_match(req: &HttpRequest) -> Option<i64> {
+    let value = req.headers().get(header::IF_MATCH)?;
+    let text = value.to_str().unwrap_or_default().trim();
+    if text == "*" {
+        return None;
+    }
+    // A tag we never issued matches no version: the edit is checked, then refused with 412.
+    Some(
+        text.trim_start_matches("W/")
+            .trim_matches('"')
+            .parse()
+            .unwrap_or(-1),
+    )
+}
+
+/// Runs one use case in one write transaction (the request's only one), with the app at hand.
+pub async fn write<T, F>(state: &actix_web::web::Data<AppState>, f: F) -> ApiResult<T>
+where
+    F: FnOnce(&mut DbConnection, &AppState) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let app = state.clone();
+    state.db.write(move |conn| f(conn, &app)).await
+}
+
+/// Runs one reading use case on a connection (no write transaction).
+pub async fn read<T, F>(state: &actix_web::web::Data<AppState>, f: F) -> ApiResult<T>
+where
+    F: FnOnce(&mut DbConnection, &AppState) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let app = state.clone();
+    state.db.read(move |conn| f(conn, &app)).await
+}
 
 /// Problems a reading route may answer (problem+json).
 #[derive(utoipa::IntoResponses)]

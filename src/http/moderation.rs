@@ -6,12 +6,12 @@ use utoipa::IntoParams;
 
 use crate::domain::outbox::OutboxStatus;
 use crate::error::ApiResult;
-use crate::http::WriteProblems;
 use crate::http::extractors::AuthUser;
-use crate::http::pagination::{Page, PageQuery};
+use crate::http::{WriteProblems, read, write};
+use crate::service::accounts::organizations::{self, Organization, OrganizationDecisionRequest};
+use crate::service::alliance::moderation::{self, Console, OutboxEmail};
 use crate::service::audit::{self, AuditEntry, AuditQuery};
-use crate::service::moderation::{self, Console, OrganizationDecisionRequest, OutboxEmail};
-use crate::service::organizations::Organization;
+use crate::service::page::{Page, PageQuery};
 use crate::startup::AppState;
 
 /// Organizations waiting for verification, oldest first (staff).
@@ -30,9 +30,11 @@ pub async fn organizations_queue(
     AuthUser(user): AuthUser,
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<Organization>>> {
-    let limit = query.limit()?;
-    let items = moderation::organizations_queue(&state.db, user, query.cursor()?, limit).await?;
-    Ok(web::Json(Page::new(items, limit, |o| o.id.clone())))
+    let page = read(&state, move |conn, _| {
+        moderation::organizations_queue(conn, &user, &query)
+    })
+    .await?;
+    Ok(web::Json(page))
 }
 
 /// Verifies, rejects, suspends or reinstates an organization, with a reason (staff).
@@ -53,10 +55,11 @@ pub async fn decide_organization(
     path: web::Path<String>,
     body: web::Json<OrganizationDecisionRequest>,
 ) -> ApiResult<web::Json<Organization>> {
-    Ok(web::Json(
-        moderation::decide_organization(&state.db, user, path.into_inner(), body.into_inner())
-            .await?,
-    ))
+    let organization = write(&state, move |conn, _| {
+        organizations::decide(conn, &user, &path, &body)
+    })
+    .await?;
+    Ok(web::Json(organization))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -83,10 +86,12 @@ pub async fn emails(
     page: web::Query<PageQuery>,
     filter: web::Query<EmailFilter>,
 ) -> ApiResult<web::Json<Page<OutboxEmail>>> {
-    let limit = page.limit()?;
     let status = filter.status.unwrap_or(OutboxStatus::Dead);
-    let items = moderation::emails(&state.db, user, status, page.cursor()?, limit).await?;
-    Ok(web::Json(Page::new(items, limit, |e| e.id.clone())))
+    let page = read(&state, move |conn, _| {
+        moderation::emails(conn, &user, status, &page)
+    })
+    .await?;
+    Ok(web::Json(page))
 }
 
 /// What waits for staff: counts and the oldest waiting item of each queue.
@@ -103,7 +108,7 @@ pub async fn summary(
     Ok(web::Json(
         state
             .db
-            .run(move |conn| moderation::console(conn, &user))
+            .read(move |conn| moderation::console(conn, &user))
             .await?,
     ))
 }
@@ -112,7 +117,7 @@ pub async fn summary(
 #[utoipa::path(
     tag = "moderation",
     security(("bearer" = [])),
-    params(AuditQuery),
+    params(AuditQuery, PageQuery),
     responses((status = 200, body = Page<AuditEntry>), WriteProblems)
 )]
 #[get("/audit-log")]
@@ -120,11 +125,11 @@ pub async fn audit_log(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     query: web::Query<AuditQuery>,
+    page: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<AuditEntry>>> {
-    let limit = query.limit.unwrap_or(50);
     let items = state
         .db
-        .run(move |conn| audit::query(conn, &user, &query))
+        .read(move |conn| audit::query(conn, &user, &query, &page))
         .await?;
-    Ok(web::Json(Page::new(items, limit, |e| e.id.clone())))
+    Ok(web::Json(items))
 }

@@ -7,8 +7,8 @@ use utoipa::IntoParams;
 use crate::error::ApiResult;
 use crate::http::ReadProblems;
 use crate::http::extractors::AuthUser;
-use crate::http::pagination::{Page, PageQuery};
 use crate::service::notifications::{self, NotificationView};
+use crate::service::page::{Page, PageQuery};
 use crate::startup::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -36,14 +36,12 @@ pub async fn list(
     page: web::Query<PageQuery>,
     filter: web::Query<NotificationFilter>,
 ) -> ApiResult<web::Json<Page<NotificationView>>> {
-    let limit = page.limit()?;
-    let cursor = page.cursor()?;
     let unread = filter.unread;
     let items = state
         .db
-        .run(move |conn| notifications::list(conn, &user.id, unread, cursor.as_deref(), limit))
+        .read(move |conn| notifications::list(conn, &user.id, unread, &page))
         .await?;
-    Ok(web::Json(Page::new(items, limit, |n| n.id.clone())))
+    Ok(web::Json(items))
 }
 
 /// Marks one of the caller's notifications read.
@@ -66,7 +64,7 @@ pub async fn mark_read(
     Ok(web::Json(
         state
             .db
-            .run(move |conn| notifications::mark_read(conn, &user.id, &id))
+            .read(move |conn| notifications::mark_read(conn, &user.id, &id))
             .await?,
     ))
 }

@@ -7,12 +7,12 @@ use utoipa::{IntoParams, ToSchema};
 use crate::domain::offer::OfferStatus;
 use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
-use crate::http::pagination::{Page, PageQuery};
 use crate::http::trade::{fingerprint, idempotency_key, optional_json, respond};
 use crate::http::{ReadProblems, WriteProblems};
 use crate::service::idempotency::{self, Stored};
-use crate::service::listings::Decimal;
-use crate::service::offers::{self, Acceptance, CounterRequest, Offer, OfferRequest};
+use crate::service::input::Decimal;
+use crate::service::market::offers::{self, Acceptance, CounterRequest, Offer, OfferRequest};
+use crate::service::page::{Page, PageQuery};
 use crate::startup::AppState;
 
 /// Places a sealed offer on a published lot (verified receivers and research organizations).
@@ -66,14 +66,12 @@ pub async fn for_listing(
     path: web::Path<String>,
     page: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<Offer>>> {
-    let limit = page.limit()?;
-    let cursor = page.cursor()?;
     let listing = path.into_inner();
     let items = state
         .db
-        .run(move |conn| offers::for_listing(conn, &user, &listing, cursor.as_deref(), limit))
+        .read(move |conn| offers::for_listing(conn, &user, &listing, &page))
         .await?;
-    Ok(web::Json(Page::new(items, limit, |o| o.id.clone())))
+    Ok(web::Json(items))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -102,14 +100,12 @@ pub async fn mine(
     filter: web::Query<OfferFilter>,
     page: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<Offer>>> {
-    let limit = page.limit()?;
-    let cursor = page.cursor()?;
     let (received, status) = (filter.received, filter.status);
     let items = state
         .db
-        .run(move |conn| offers::mine(conn, &user, received, status, cursor.as_deref(), limit))
+        .read(move |conn| offers::mine(conn, &user, received, status, &page))
         .await?;
-    Ok(web::Json(Page::new(items, limit, |o| o.id.clone())))
+    Ok(web::Json(items))
 }
 
 /// One offer (its bidder, the lot's producer and staff).
@@ -132,7 +128,7 @@ pub async fn get(
     Ok(web::Json(
         state
             .db
-            .run(move |conn| offers::get(conn, &user, &id))
+            .read(move |conn| offers::get(conn, &user, &id))
             .await?,
     ))
 }

@@ -33,7 +33,7 @@ pub async fn live() -> web::Json<Health> {
 pub async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<Health>> {
     state
         .db
-        .run(|conn| conn.batch_execute("SELECT 1").map_err(Into::into))
+        .read(|conn| conn.batch_execute("SELECT 1").map_err(Into::into))
         .await?;
     Ok(web::Json(Health { status: "ok" }))
 }

@@ -1,14 +1,15 @@
 //! /organizations: profile, sites, invitations and submission for verification.
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
-use crate::http::pagination::Page;
-use crate::http::{ReadProblems, WriteProblems};
-use crate::service::organizations::{
+use crate::http::{ReadProblems, WriteProblems, if_match, read, tagged, write};
+use crate::service::accounts::organizations::{
     self, Invitation, InvitationRequest, Organization, Site, SiteInput, UpdateOrganization,
 };
+use crate::service::page::Page;
 use crate::startup::AppState;
 
 /// An organization; visible to its members and to staff.
@@ -17,7 +18,7 @@ use crate::startup::AppState;
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Organization id")),
     responses(
-        (status = 200, body = Organization),
+        (status = 200, body = Organization, headers(("ETag" = String, description = "Version"))),
         ReadProblems,
     )
 )]
@@ -26,33 +27,43 @@ pub async fn get_organization(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
-) -> ApiResult<web::Json<Organization>> {
-    Ok(web::Json(
-        organizations::get(&state.db, user, path.into_inner()).await?,
-    ))
+) -> ApiResult<HttpResponse> {
+    let org = read(&state, move |conn, _| {
+        organizations::get(conn, &user, &path)
+    })
+    .await?;
+    Ok(tagged(StatusCode::OK, org.version, &org))
 }
 
-/// Edits contact details (owners); the legal name only before verification.
+/// Edits contact details (owners); the legal name only before verification. Send `If-Match`
+/// with the ETag you read (412 when stale).
 #[utoipa::path(
     tag = "organizations",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Organization id")),
+    params(
+        ("id" = String, Path, description = "Organization id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version you edit"),
+    ),
     request_body = UpdateOrganization,
     responses(
-        (status = 200, body = Organization),
+        (status = 200, body = Organization, headers(("ETag" = String, description = "Version"))),
         WriteProblems,
     )
 )]
 #[patch("/organizations/{id}")]
 pub async fn update_organization(
+    req: HttpRequest,
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
     body: web::Json<UpdateOrganization>,
-) -> ApiResult<web::Json<Organization>> {
-    Ok(web::Json(
-        organizations::update(&state.db, user, path.into_inner(), body.into_inner()).await?,
-    ))
+) -> ApiResult<HttpResponse> {
+    let version = if_match(&req);
+    let org = write(&state, move |conn, _| {
+        organizations::update(conn, &user, &path, version, &body)
+    })
+    .await?;
+    Ok(tagged(StatusCode::OK, org.version, &org))
 }
 
 /// The organization's sites (plants, yards, project sites).
@@ -71,7 +82,10 @@ pub async fn list_sites(
     AuthUser(user): AuthUser,
     path: web::Path<String>,
 ) -> ApiResult<web::Json<Page<Site>>> {
-    let items = organizations::list_sites(&state.db, user, path.into_inner()).await?;
+    let items = read(&state, move |conn, _| {
+        organizations::list_sites(conn, &user, &path)
+    })
+    .await?;
     Ok(web::Json(Page {
         items,
         next_cursor: None,
@@ -96,8 +110,10 @@ pub async fn add_site(
     path: web::Path<String>,
     body: web::Json<SiteInput>,
 ) -> ApiResult<HttpResponse> {
-    let site =
-        organizations::add_site(&state.db, user, path.into_inner(), body.into_inner()).await?;
+    let site = write(&state, move |conn, _| {
+        organizations::add_site(conn, &user, &path, &body)
+    })
+    .await?;
     Ok(HttpResponse::Created().json(site))
 }
 
@@ -123,9 +139,11 @@ pub async fn update_site(
     body: web::Json<SiteInput>,
 ) -> ApiResult<web::Json<Site>> {
     let (org, site) = path.into_inner();
-    Ok(web::Json(
-        organizations::update_site(&state.db, user, org, site, body.into_inner()).await?,
-    ))
+    let site = write(&state, move |conn, _| {
+        organizations::update_site(conn, &user, &org, &site, &body)
+    })
+    .await?;
+    Ok(web::Json(site))
 }
 
 /// Invites a person by email (owners); the link is valid for 7 days and single-use.
@@ -146,13 +164,9 @@ pub async fn invite(
     path: web::Path<String>,
     body: web::Json<InvitationRequest>,
 ) -> ApiResult<HttpResponse> {
-    let invitation = organizations::invite(
-        &state.db,
-        state.settings.public_url.clone(),
-        user,
-        path.into_inner(),
-        body.into_inner(),
-    )
+    let invitation = write(&state, move |conn, app| {
+        organizations::invite(conn, &app.settings.public_url, &user, &path, &body)
+    })
     .await?;
     Ok(HttpResponse::Created().json(invitation))
 }
@@ -173,7 +187,9 @@ pub async fn submit_verification(
     AuthUser(user): AuthUser,
     path: web::Path<String>,
 ) -> ApiResult<web::Json<Organization>> {
-    Ok(web::Json(
-        organizations::submit_for_verification(&state.db, user, path.into_inner()).await?,
-    ))
+    let org = write(&state, move |conn, _| {
+        organizations::submit_for_verification(conn, &user, &path)
+    })
+    .await?;
+    Ok(web::Json(org))
 }

@@ -4,12 +4,12 @@ use actix_web::{HttpResponse, get, post, web};
 
 use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
-use crate::http::pagination::{Page, PageQuery};
 use crate::http::{ReadProblems, WriteProblems};
-use crate::service::deals::Deal;
-use crate::service::projects::{
+use crate::service::alliance::projects::{
     self, Project, ProjectDecision, ProjectInput, ProjectPage, TagRequest,
 };
+use crate::service::market::deals::Deal;
+use crate::service::page::{Page, PageQuery};
 use crate::startup::AppState;
 
 /// Proposes a research project (members of verified research organizations); staff approve it.
@@ -40,13 +40,11 @@ pub async fn list(
     AuthUser(user): AuthUser,
     page: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<Project>>> {
-    let limit = page.limit()?;
-    let cursor = page.cursor()?;
     let items = state
         .db
-        .run(move |conn| projects::list(conn, &user, cursor.as_deref(), limit))
+        .read(move |conn| projects::list(conn, &user, &page))
         .await?;
-    Ok(web::Json(Page::new(items, limit, |p| p.id.clone())))
+    Ok(web::Json(items))
 }
 
 /// A project page: its deals and delivered tonnes, and the stranded streams and demands of its categories.
@@ -63,7 +61,7 @@ pub async fn get(
     Ok(web::Json(
         state
             .db
-            .run(move |conn| projects::page(conn, &user, &id, days))
+            .read(move |conn| projects::page(conn, &user, &id, days))
             .await?,
     ))
 }

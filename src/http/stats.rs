@@ -6,8 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extractors::AuthUser;
 use crate::http::{ReadProblems, WriteProblems};
-use crate::service::ledger as ledger_pages;
-use crate::service::stats::{self, Flows, Period, ReportFormat, Summary};
+use crate::service::alliance::ledger as ledger_pages;
+use crate::service::alliance::stats::{self, Flows, Period, ReportFormat, Summary};
 use crate::startup::AppState;
 
 fn wants_csv(req: &HttpRequest, period: &Period) -> bool {
@@ -30,7 +30,7 @@ pub async fn summary(
     Ok(web::Json(
         state
             .db
-            .run(move |conn| stats::summary(conn, &period))
+            .read(move |conn| stats::summary(conn, &period))
             .await?,
     ))
 }
@@ -49,7 +49,7 @@ pub async fn flows(
     let csv = wants_csv(&req, &period);
     let flows = state
         .db
-        .run(move |conn| stats::flows(conn, &period))
+        .read(move |conn| stats::flows(conn, &period))
         .await?;
     Ok(if csv {
         HttpResponse::Ok()
@@ -77,8 +77,8 @@ pub async fn ledger(
     // The first page answers errors (404, 503) before any byte is sent.
     let first = {
         let org = org.clone();
-        db.run(move |conn| {
-            crate::service::organizations::load(conn, &org)?;
+        db.read(move |conn| {
+            crate::service::accounts::organizations::load(conn, &org)?;
             ledger_pages::page(conn, &org, "", true)
         })
         .await?
@@ -88,7 +88,7 @@ pub async fn ledger(
         let after = cursor?;
         let page = {
             let org = org.clone();
-            db.run(move |conn| ledger_pages::page(conn, &org, &after, false))
+            db.read(move |conn| ledger_pages::page(conn, &org, &after, false))
                 .await
         };
         Some(match page {

@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use crate::db::schema::audit_log;
 use crate::db::{DbConnection, now};
-use crate::service::tokens::new_id;
+use crate::service::accounts::tokens::new_id;
+use crate::service::page::{Page, PageQuery};
 
 pub struct Entry<'a> {
     pub actor: Option<&'a str>,
@@ -75,24 +76,19 @@ pub struct AuditQuery {
     pub action: Option<String>,
     pub from: Option<chrono::DateTime<chrono::Utc>>,
     pub until: Option<chrono::DateTime<chrono::Utc>>,
-    #[param(max_length = 200)]
-    #[validate(length(max = 200))]
-    pub cursor: Option<String>,
-    #[param(minimum = 1, maximum = 100)]
-    #[validate(range(min = 1, max = 100))]
-    pub limit: Option<i64>,
 }
 
 /// Staff read the audit log by object, actor, action and time, newest first. There is no route
 /// or function that changes or deletes an entry.
 pub fn query(
     conn: &mut DbConnection,
-    user: &crate::service::access::CurrentUser,
+    user: &crate::service::accounts::access::CurrentUser,
     q: &AuditQuery,
-) -> Result<Vec<AuditEntry>, crate::error::ApiError> {
+    page: &PageQuery,
+) -> Result<Page<AuditEntry>, crate::error::ApiError> {
     user.require_staff()?;
     validator::Validate::validate(q)?;
-    let limit = q.limit.unwrap_or(50);
+    let limit = page.limit()?;
     let mut s = audit_log::table
         .order(audit_log::id.desc())
         .limit(limit)
@@ -115,8 +111,9 @@ pub fn query(
     if let Some(v) = q.until {
         s = s.filter(audit_log::created_at.lt(v.naive_utc()));
     }
-    if let Some(c) = &q.cursor {
-        s = s.filter(audit_log::id.lt(c.clone()));
+    if let Some(before) = page.after::<String>()? {
+        s = s.filter(audit_log::id.lt(before));
     }
-    Ok(s.load(conn)?)
+    let items: Vec<AuditEntry> = s.load(conn)?;
+    Ok(Page::new(items, limit, |e| e.id.clone()))
 }

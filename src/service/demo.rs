@@ -12,16 +12,17 @@ use crate::domain::offer::IntendedUse;
 use crate::domain::organization::OrgKind;
 use crate::domain::uscc::with_check_character;
 use crate::error::ApiError;
-use crate::service::access::CurrentUser;
-use crate::service::catalog::Catalog;
-use crate::service::deals::{
+use crate::service::accounts::access::CurrentUser;
+use crate::service::accounts::tokens::new_id;
+use crate::service::accounts::{passwords, users as accounts};
+use crate::service::market::catalog::Catalog;
+use crate::service::market::deals::{
     self, DealDecision, DealDecisionRequest, ReceiptRequest, TransferRequest,
 };
-use crate::service::demands::{self, DemandInput};
-use crate::service::listings::{ListingDecision, ListingDecisionRequest, ListingInput};
-use crate::service::offers::{self, CounterRequest, OfferRequest};
-use crate::service::tokens::new_id;
-use crate::service::{accounts, listings as lots, passwords};
+use crate::service::market::listings;
+use crate::service::market::listings::{ListingDecision, ListingDecisionRequest, ListingInput};
+use crate::service::market::offers::{self, CounterRequest, OfferRequest};
+use crate::service::matching::demands::{self, DemandInput};
 
 pub const DEMO_PASSWORD: &str = "Baotou-Demo-Slag-2026";
 
@@ -338,13 +339,13 @@ fn seed_listings(conn: &mut DbConnection) -> Result<(), ApiError> {
         body["site_id"] = json!(site);
         let input: ListingInput =
             serde_json::from_value(body).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
-        let lot = lots::create_in(conn, &catalog, &producer, input)?;
-        lots::submit_in(conn, &catalog, &producer, &lot.id)?;
+        let lot = listings::create(conn, &catalog, &producer, &input)?;
+        listings::submit(conn, &catalog, &producer, &lot.id)?;
         let approve = ListingDecisionRequest {
             decision: ListingDecision::Approve,
             reason: "demo data".into(),
         };
-        lots::decide_in(conn, &catalog, &demo_trade(), &staff, &lot.id, &approve)?;
+        listings::decide(conn, &catalog, &demo_trade(), &staff, &lot.id, &approve)?;
         published.push((producer, lot.id));
     }
     seed_trade(conn, &catalog, &staff, &published)

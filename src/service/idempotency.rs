@@ -149,7 +149,7 @@ where
         return db.write(change).await;
     };
     check_key(&key)?;
-    db.run(move |conn| {
+    db.read(move |conn| {
         let reservation = write_tx(conn, |c| reserve(c, &user, &key, &hash))?;
         if let Reservation::Taken = reservation {
             return existing(conn, &user, &key, &hash);

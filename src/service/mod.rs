@@ -1,23 +1,14 @@
-//! Use cases: one function per action, each owning its transaction.
+//! Use cases, grouped by context: accounts, the market, matching and the alliance. Each use case
+//! is one function over a connection; the caller runs it inside one transaction (see the README's
+//! layout section). Every table has exactly one module that writes it, named in that module's doc.
 
-pub mod access;
 pub mod accounts;
-pub mod admin;
+pub mod alliance;
 pub mod audit;
-pub mod catalog;
-pub mod deals;
-pub mod demands;
 pub mod demo;
 pub mod idempotency;
-pub mod ledger;
-pub mod listings;
-pub mod moderation;
+pub mod input;
+pub mod market;
+pub mod matching;
 pub mod notifications;
-pub mod offers;
-pub mod organizations;
-pub mod passwords;
-pub mod projects;
-pub mod search;
-pub mod sessions;
-pub mod stats;
-pub mod tokens;
+pub mod page;

@@ -9,7 +9,8 @@ use crate::db::{DbConnection, now};
 use crate::domain::organization::Language;
 use crate::email::{outbox, templates::Email};
 use crate::error::ApiError;
-use crate::service::tokens::new_id;
+use crate::service::accounts::tokens::new_id;
+use crate::service::page::{Page, PageQuery};
 
 /// What a person must act on.
 pub struct Notice<'a> {
@@ -138,14 +139,14 @@ const COLUMNS: Columns = (
     notifications::created_at,
 );
 
-/// The caller's notifications, newest first; `before` is the cursor (an id, UUIDv7 sorts by time).
+/// The caller's notifications, newest first (ids are UUIDv7, so they sort by time).
 pub fn list(
     conn: &mut DbConnection,
     user_id: &str,
     unread_only: bool,
-    before: Option<&str>,
-    limit: i64,
-) -> Result<Vec<NotificationView>, ApiError> {
+    page: &PageQuery,
+) -> Result<Page<NotificationView>, ApiError> {
+    let limit = page.limit()?;
     let mut q = notifications::table
         .filter(notifications::user_id.eq(user_id))
         .select(COLUMNS)
@@ -155,10 +156,11 @@ pub fn list(
     if unread_only {
         q = q.filter(notifications::read_at.is_null());
     }
-    if let Some(before) = before {
-        q = q.filter(notifications::id.lt(before.to_string()));
+    if let Some(before) = page.after::<String>()? {
+        q = q.filter(notifications::id.lt(before));
     }
-    Ok(q.load(conn)?)
+    let items: Vec<NotificationView> = q.load(conn)?;
+    Ok(Page::new(items, limit, |n| n.id.clone()))
 }
 
 pub fn mark_read(

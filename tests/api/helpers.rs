@@ -477,7 +477,7 @@ impl TestApp {
     /// An admin created as `wufei create-admin` does, signed in; returns the access token.
     pub async fn admin_token(&self) -> String {
         let email = "admin@alliance.test";
-        wufei::service::accounts::create_admin(&mut self.conn(), email, PASSWORD).unwrap();
+        wufei::service::accounts::users::create_admin(&mut self.conn(), email, PASSWORD).unwrap();
         self.login(email, PASSWORD).await["access_token"]
             .as_str()
             .unwrap()

@@ -210,11 +210,11 @@ async fn publishing_notifies_matching_demands_once_per_digest_window() {
         .execute(&mut conn)
         .unwrap();
     assert_eq!(
-        wufei::service::demands::send_due_digests(&mut conn).unwrap(),
+        wufei::service::matching::digests::send_due_digests(&mut conn).unwrap(),
         1
     );
     assert_eq!(
-        wufei::service::demands::send_due_digests(&mut conn).unwrap(),
+        wufei::service::matching::digests::send_due_digests(&mut conn).unwrap(),
         0,
         "nothing left to send"
     );

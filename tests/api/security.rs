@@ -334,7 +334,7 @@ async fn clients_cannot_set_what_the_exchange_decides() {
                        "expires_at": "2027-01-31T00:00:00Z"});
     for (field, value) in [
         ("status", json!("accepted")),
-        ("amount", json!("1.00")),
+        ("amount_yuan", json!("1.00")),
         ("organization_id", json!("x")),
         ("version", json!(7)),
     ] {

@@ -52,7 +52,10 @@ async fn deal_amounts_are_exact() {
             .await;
         assert_eq!(res.status(), 201);
         let body: Value = res.json().await.unwrap();
-        assert_eq!(body["deal"]["amount"], amount, "{quantity} t × {price}");
+        assert_eq!(
+            body["deal"]["amount_yuan"], amount,
+            "{quantity} t × {price}"
+        );
         assert_eq!(body["deal"]["status"], "pending_approval");
         assert_eq!(body["offer"]["status"], "accepted");
     }
@@ -477,7 +480,7 @@ async fn the_whole_journey_with_emails_over_smtp() {
     let acceptance: Value = res.json().await.unwrap();
     let deal = id(&acceptance["deal"]);
     assert_eq!(acceptance["deal"]["quantity_t"], "50");
-    assert_eq!(acceptance["deal"]["amount"], "475.00");
+    assert_eq!(acceptance["deal"]["amount_yuan"], "475.00");
     app.wait_for_mail("slag@steel.test", 5).await;
 
     // Trucks cannot leave before the alliance approves.

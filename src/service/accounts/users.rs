@@ -7,18 +7,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::db::schema::{invitations, user_tokens, users};
+use crate::db::schema::{user_tokens, users};
 use crate::db::{Db, DbConnection, now, write_tx};
 use crate::domain::organization::{Language, OrgKind, OrgRole, PlatformRole, VerificationStatus};
 use crate::domain::uscc::{self, UsccCheck};
 use crate::email::{outbox, templates::Email};
 use crate::error::ApiError;
-use crate::service::access::CurrentUser;
+use crate::service::accounts::access::CurrentUser;
+use crate::service::accounts::organizations::{self, NewOrganization};
+use crate::service::accounts::passwords;
+use crate::service::accounts::sessions::{self, Keys, Rotation, TokenPair};
+use crate::service::accounts::tokens::{self, new_id};
 use crate::service::audit::{self, Entry};
-use crate::service::organizations::{self, SiteInput};
-use crate::service::passwords;
-use crate::service::sessions::{self, Keys, Rotation, TokenPair};
-use crate::service::tokens::{self, new_id};
 
 const VERIFY_EMAIL_HOURS: i64 = 24;
 const RESET_MINUTES: i64 = 30;
@@ -43,22 +43,6 @@ pub struct RegisterRequest {
     #[validate(length(min = 1, max = 200))]
     #[schema(max_length = 200)]
     pub invitation_token: Option<String>,
-}
-
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewOrganization {
-    #[validate(length(min = 2, max = 200))]
-    #[schema(min_length = 2, max_length = 200)]
-    pub legal_name: String,
-    /// Unified Social Credit Code (统一社会信用代码), 18 characters, GB 32100-2015.
-    #[schema(min_length = 18, max_length = 20)]
-    pub uscc: String,
-    #[validate(length(min = 1, max = 3))]
-    #[schema(min_items = 1, max_items = 3)]
-    pub kinds: Vec<OrgKind>,
-    #[validate(nested)]
-    pub site: SiteInput,
 }
 
 /// The same answer whether or not the email was known (no account enumeration).
@@ -126,7 +110,7 @@ pub async fn register(
             }
             _ => {
                 let token = req.invitation_token.as_deref().unwrap_or_default();
-                let (org_id, role) = take_invitation(conn, token, &email)?;
+                let (org_id, role) = organizations::take_invitation(conn, token, &email)?;
                 // The invitation link reached this mailbox: the address is proven.
                 (org_id, role, true)
             }
@@ -197,48 +181,6 @@ fn checked_org(org: &NewOrganization) -> Result<(String, UsccCheck), ApiError> {
     Ok((code, check))
 }
 
-fn take_invitation(
-    conn: &mut DbConnection,
-    token: &str,
-    email: &str,
-) -> Result<(String, OrgRole), ApiError> {
-    let invalid = || {
-        ApiError::field(
-            "invitation_token",
-            "invalid_token",
-            "the invitation is invalid or has expired",
-        )
-    };
-    let at = now();
-    let (id, org_id, invited_email, role): (String, String, String, String) = invitations::table
-        .filter(invitations::token_hash.eq(tokens::hash(token)))
-        .filter(invitations::accepted_at.is_null())
-        .filter(invitations::expires_at.gt(at))
-        .select((
-            invitations::id,
-            invitations::organization_id,
-            invitations::email,
-            invitations::org_role,
-        ))
-        .first(conn)
-        .optional()?
-        .ok_or_else(invalid)?;
-    if invited_email != email {
-        return Err(invalid());
-    }
-    let taken = diesel::update(
-        invitations::table
-            .filter(invitations::id.eq(&id))
-            .filter(invitations::accepted_at.is_null()),
-    )
-    .set(invitations::accepted_at.eq(at))
-    .execute(conn)?;
-    if taken == 0 {
-        return Err(invalid());
-    }
-    Ok((org_id, OrgRole::parse(&role).unwrap_or(OrgRole::Member)))
-}
-
 pub fn issue_user_token(
     conn: &mut DbConnection,
     user_id: &str,
@@ -296,27 +238,24 @@ fn spend_user_token(
     Ok(user_id)
 }
 
-pub async fn verify_email(db: &Db, token: String) -> Result<(), ApiError> {
-    db.write(move |conn| {
-        let user_id = spend_user_token(conn, &token, "verify_email")?;
-        diesel::update(users::table.find(&user_id))
-            .set((users::email_verified.eq(true), users::updated_at.eq(now())))
-            .execute(conn)?;
-        audit::record(
-            conn,
-            Entry {
-                actor: Some(&user_id),
-                action: "user.email_verified",
-                object_type: "user",
-                object_id: &user_id,
-                reason: None,
-            },
-            None::<&()>,
-            None::<&()>,
-        )?;
-        Ok(())
-    })
-    .await
+pub fn verify_email(conn: &mut DbConnection, token: &str) -> Result<(), ApiError> {
+    let user_id = spend_user_token(conn, &token, "verify_email")?;
+    diesel::update(users::table.find(&user_id))
+        .set((users::email_verified.eq(true), users::updated_at.eq(now())))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        Entry {
+            actor: Some(&user_id),
+            action: "user.email_verified",
+            object_type: "user",
+            object_id: &user_id,
+            reason: None,
+        },
+        None::<&()>,
+        None::<&()>,
+    )?;
+    Ok(())
 }
 
 /// Checks credentials. The password is verified on the blocking pool; an unknown email costs the
@@ -330,7 +269,7 @@ pub async fn login(
     let email = normalize_email(&email);
     let found: Option<(String, String, bool)> = {
         let email = email.clone();
-        db.run(move |conn| {
+        db.read(move |conn| {
             Ok(users::table
                 .filter(users::email.eq(&email))
                 .select((users::id, users::password_hash, users::email_verified))
@@ -367,12 +306,14 @@ pub fn bad_credentials() -> ApiError {
     ApiError::unauthorized("invalid_credentials", "The email or password is wrong.")
 }
 
-pub async fn refresh(db: &Db, keys: &Keys, presented: String) -> Result<TokenPair, ApiError> {
-    let keys = keys.clone();
-    // The revocation of a reused family must commit, so the outcome is inspected after the
-    // transaction rather than turned into an error inside it.
-    let rotation = db.write(move |conn| keys.rotate(conn, &presented)).await?;
-    match rotation {
+/// Rotates a refresh token. The revocation of a reused family must commit, so a refusal comes
+/// back inside `Ok` (the transaction commits) and the caller answers it after the commit.
+pub fn refresh(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    presented: &str,
+) -> Result<Result<TokenPair, ApiError>, ApiError> {
+    Ok(match keys.rotate(conn, presented)? {
         Rotation::Rotated(_, pair) => Ok(pair),
         Rotation::Reused => Err(ApiError::unauthorized(
             "refresh_token_reused",
@@ -382,49 +323,43 @@ pub async fn refresh(db: &Db, keys: &Keys, presented: String) -> Result<TokenPai
             "invalid_refresh_token",
             "The refresh token is invalid, revoked or expired.",
         )),
-    }
-}
-
-pub async fn logout(db: &Db, presented: String) -> Result<(), ApiError> {
-    db.write(move |conn| {
-        if let Some(family) = sessions::family_of(conn, &presented)? {
-            sessions::revoke_family(conn, &family)?;
-        }
-        Ok(())
     })
-    .await
 }
 
-pub async fn forgot_password(
-    db: &Db,
-    public_url: String,
-    email: String,
+pub fn logout(conn: &mut DbConnection, presented: &str) -> Result<(), ApiError> {
+    if let Some(family) = sessions::family_of(conn, &presented)? {
+        sessions::revoke_family(conn, &family)?;
+    }
+    Ok(())
+}
+
+pub fn forgot_password(
+    conn: &mut DbConnection,
+    public_url: &str,
+    email: &str,
 ) -> Result<Accepted, ApiError> {
     let email = normalize_email(&email);
-    db.write(move |conn| {
-        let user: Option<(String, String)> = users::table
-            .filter(users::email.eq(&email))
-            .select((users::id, users::language))
-            .first(conn)
-            .optional()?;
-        if let Some((user_id, lang)) = user {
-            let token = issue_user_token(
-                conn,
-                &user_id,
-                "password_reset",
-                Duration::minutes(RESET_MINUTES),
-            )?;
-            let link = link(&public_url, "reset-password", &token);
-            let lang = Language::parse(&lang).unwrap_or(Language::Zh);
-            outbox::enqueue(
-                conn,
-                &email,
-                &Email::PasswordReset { link: &link }.render(lang),
-            )?;
-        }
-        Ok(accepted())
-    })
-    .await
+    let user: Option<(String, String)> = users::table
+        .filter(users::email.eq(&email))
+        .select((users::id, users::language))
+        .first(conn)
+        .optional()?;
+    if let Some((user_id, lang)) = user {
+        let token = issue_user_token(
+            conn,
+            &user_id,
+            "password_reset",
+            Duration::minutes(RESET_MINUTES),
+        )?;
+        let link = link(&public_url, "reset-password", &token);
+        let lang = Language::parse(&lang).unwrap_or(Language::Zh);
+        outbox::enqueue(
+            conn,
+            &email,
+            &Email::PasswordReset { link: &link }.render(lang),
+        )?;
+    }
+    Ok(accepted())
 }
 
 pub async fn reset_password(db: &Db, token: String, new_password: String) -> Result<(), ApiError> {
@@ -451,7 +386,7 @@ pub async fn change_password(
     let user_id = user.id.clone();
     let stored: String = {
         let user_id = user_id.clone();
-        db.run(move |conn| {
+        db.read(move |conn| {
             Ok(users::table
                 .find(&user_id)
                 .select(users::password_hash)
@@ -527,30 +462,27 @@ pub struct Me {
     pub role: Option<OrgRole>,
 }
 
-pub async fn me(db: &Db, user: CurrentUser) -> Result<Me, ApiError> {
+pub fn me(conn: &mut DbConnection, user: &CurrentUser) -> Result<Me, ApiError> {
     let org_id = user.organization_id.clone();
     let organization = match org_id {
         None => None,
         Some(id) => {
-            db.run(move |conn| {
-                let org = organizations::load(conn, &id)?;
-                Ok(Some(MeOrganization {
-                    id: org.id,
-                    legal_name: org.legal_name,
-                    uscc: org.uscc,
-                    kinds: org.kinds,
-                    verification_status: org.verification_status,
-                    suspended: org.suspended,
-                }))
+            let org = organizations::load(conn, &id)?;
+            Some(MeOrganization {
+                id: org.id,
+                legal_name: org.legal_name,
+                uscc: org.uscc,
+                kinds: org.kinds,
+                verification_status: org.verification_status,
+                suspended: org.suspended,
             })
-            .await?
         }
     };
     Ok(Me {
         user: MeUser {
-            id: user.id,
-            email: user.email,
-            display_name: user.display_name,
+            id: user.id.clone(),
+            email: user.email.clone(),
+            display_name: user.display_name.clone(),
             language: user.language,
             platform_role: user.platform_role,
         },
@@ -626,4 +558,96 @@ pub fn create_admin(
         )?;
         Ok::<_, ApiError>(id)
     })
+}
+
+// Admins manage the alliance staff: find users, grant and revoke the `staff` role.
+
+#[derive(Debug, Serialize, ToSchema, Queryable)]
+pub struct UserSummary {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub organization_id: Option<String>,
+    pub platform_role: Option<String>,
+}
+
+const COLUMNS: (
+    users::id,
+    users::email,
+    users::display_name,
+    users::organization_id,
+    users::platform_role,
+) = (
+    users::id,
+    users::email,
+    users::display_name,
+    users::organization_id,
+    users::platform_role,
+);
+
+pub fn find_user(
+    conn: &mut DbConnection,
+    admin: &CurrentUser,
+    email: &str,
+) -> Result<UserSummary, ApiError> {
+    admin.require_admin()?;
+    let email = email.trim().to_lowercase();
+    Ok(users::table
+        .filter(users::email.eq(&email))
+        .select(COLUMNS)
+        .first(conn)?)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformRoleRequest {
+    /// `staff` to grant, `null` to revoke. Admins are made from the command line only.
+    pub platform_role: Option<PlatformRole>,
+}
+
+pub fn set_platform_role(
+    conn: &mut DbConnection,
+    admin: &CurrentUser,
+    user_id: &str,
+    req: &PlatformRoleRequest,
+) -> Result<UserSummary, ApiError> {
+    admin.require_admin()?;
+    if req.platform_role == Some(PlatformRole::Admin) {
+        return Err(ApiError::field(
+            "platform_role",
+            "not_allowed",
+            "admins are created with `wufei create-admin`",
+        ));
+    }
+    let before: UserSummary = users::table.find(&user_id).select(COLUMNS).first(conn)?;
+    if before.platform_role.as_deref() == Some("admin") {
+        return Err(ApiError::conflict(
+            "admin_role_fixed",
+            "An admin's role is not changed here.",
+        ));
+    }
+    diesel::update(users::table.find(&user_id))
+        .set((
+            users::platform_role.eq(req.platform_role.map(|r| r.as_str())),
+            users::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    let after: UserSummary = users::table.find(&user_id).select(COLUMNS).first(conn)?;
+    audit::record(
+        conn,
+        Entry {
+            actor: Some(&admin.id),
+            action: if req.platform_role.is_some() {
+                "user.staff_granted"
+            } else {
+                "user.staff_revoked"
+            },
+            object_type: "user",
+            object_id: &user_id,
+            reason: None,
+        },
+        Some(&before),
+        Some(&after),
+    )?;
+    Ok(after)
 }

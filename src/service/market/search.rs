@@ -2,24 +2,25 @@
 //! runs in the database on indexed columns; distance uses a bounding box the indexes can serve and
 //! planar arithmetic that both backends have, and the exact great-circle distance is reported.
 
-use base64::Engine;
 use chrono::{NaiveDate, NaiveTime};
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Double, Text};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use crate::db::schema::listings;
-use crate::db::{Db, MultiBackend, now};
+use crate::db::{DbConnection, MultiBackend, now};
 use crate::domain::grading::at_least;
 use crate::domain::listing::{
     DeliveryTerms, ListingStatus, bounding_box, haversine_km, km_per_degree_lat, km_per_degree_lon,
 };
 use crate::domain::quantity::{parse_tonnes, parse_yuan};
 use crate::error::ApiError;
-use crate::service::access::CurrentUser;
-use crate::service::listings::{Checks, Listing, ListingRow, views};
+use crate::service::accounts::access::CurrentUser;
+use crate::service::input::Checks;
+use crate::service::market::lots::{Listing, ListingRow, views};
+use crate::service::page::{DEFAULT_LIMIT, Page, PageQuery};
 
 text_enum! {
     pub enum SortOrder {
@@ -88,17 +89,6 @@ pub struct SearchQuery {
     pub mine: bool,
     /// With `mine`: only lots in this state.
     pub status: Option<ListingStatus>,
-    #[param(max_length = 200)]
-    #[validate(length(max = 200))]
-    pub cursor: Option<String>,
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ListingPage {
-    pub items: Vec<Listing>,
-    pub next_cursor: Option<String>,
 }
 
 /// The position after the last item of a page: its sort key and id.
@@ -110,23 +100,6 @@ struct Cursor {
     id: String,
     #[serde(rename = "s")]
     sort: String,
-}
-
-fn encode(c: &Cursor) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(serde_json::to_vec(c).unwrap_or_default())
-}
-
-fn decode(text: &str, sort: SortOrder) -> Result<Cursor, ApiError> {
-    let bad = || ApiError::field("cursor", "invalid_cursor", "is not a cursor of this search");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(text)
-        .map_err(|_| bad())?;
-    let c: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    if c.sort != sort.as_str() || c.id.len() > 64 {
-        return Err(bad());
-    }
-    Ok(c)
 }
 
 type Query<'a> = listings::BoxedQuery<'a, MultiBackend>;
@@ -217,7 +190,13 @@ pub fn property_within(key: &str, min: f64, max: f64) -> Condition {
     )
 }
 
-pub async fn search(db: &Db, user: CurrentUser, q: SearchQuery) -> Result<ListingPage, ApiError> {
+/// Published lots by filters and a sort (verified members and staff), or the caller's own.
+pub fn search(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    q: &SearchQuery,
+    page: &PageQuery,
+) -> Result<Page<Listing>, ApiError> {
     let own_org = if q.mine {
         Some(user.organization_id.clone().ok_or_else(|| {
             ApiError::forbidden(
@@ -231,12 +210,12 @@ pub async fn search(db: &Db, user: CurrentUser, q: SearchQuery) -> Result<Listin
         }
         None
     };
-    validator::Validate::validate(&q)?;
+    validator::Validate::validate(q)?;
     let mut c = Checks::default();
-    let limit = q.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        c.push("limit", "range", "must be between 1 and 100");
-    }
+    let limit = page.limit().unwrap_or_else(|e| {
+        c.0.extend(e.errors);
+        DEFAULT_LIMIT
+    });
     let sort = q.sort.unwrap_or(SortOrder::Newest);
     let point = match (q.near_lat, q.near_lon) {
         (Some(lat), Some(lon)) => Some(Point {
@@ -305,27 +284,28 @@ pub async fn search(db: &Db, user: CurrentUser, q: SearchQuery) -> Result<Listin
     if q.q.as_deref().is_some_and(|t| t.chars().count() > 100) {
         c.push("q", "length", "must be at most 100 characters");
     }
-    let cursor = match &q.cursor {
-        Some(text) => match decode(text, sort) {
-            Ok(cur) => Some(cur),
-            Err(e) => {
-                c.0.extend(e.errors);
-                None
-            }
-        },
-        None => None,
+    let cursor = match page.after::<Cursor>() {
+        Ok(Some(cur)) if cur.sort != sort.as_str() || cur.id.len() > 64 => {
+            c.push("cursor", "invalid_cursor", "is not a cursor of this list");
+            None
+        }
+        Ok(cur) => cur,
+        Err(e) => {
+            c.0.extend(e.errors);
+            None
+        }
     };
     c.finish()?;
 
-    db.run(move |conn| {
-        let key = cursor.as_ref().and_then(|c| c.key);
-        let build = |radius_km: f64| -> Result<Query, ApiError> {
+    let key = cursor.as_ref().and_then(|c| c.key);
+    let build =
+        |radius_km: f64| -> Result<Query, ApiError> {
             let mut query: Query = listings::table.into_boxed();
             query = match &own_org {
                 Some(org) => {
                     let mut mine = query.filter(listings::organization_id.eq(org.clone()));
                     if let Some(s) = q.status {
-                        mine = mine.filter(listings::status.eq(s.as_str()));
+                        mine = mine.filter(listings::status.eq(s));
                     }
                     mine
                 }
@@ -480,64 +460,53 @@ pub async fn search(db: &Db, user: CurrentUser, q: SearchQuery) -> Result<Listin
                 };
             Ok(query)
         };
-        let rows: Vec<ListingRow> = match (&point, sort) {
-            (Some(p), SortOrder::Distance) => {
-                // Nearest first, in growing rings: a dense area never sorts every lot of the
-                // radius, only those of the first ring that holds a page.
-                let start = key.map_or(0.0, f64::sqrt);
-                let mut rows = Vec::new();
-                for r in [
-                    p.radius_km / 32.0,
-                    p.radius_km / 8.0,
-                    p.radius_km / 2.0,
-                    p.radius_km,
-                ] {
-                    if r <= start && r < p.radius_km {
-                        continue;
-                    }
-                    rows = build(r)?.limit(limit).load(conn)?;
-                    if rows.len() as i64 == limit {
-                        break;
-                    }
+    let rows: Vec<ListingRow> = match (&point, sort) {
+        (Some(p), SortOrder::Distance) => {
+            // Nearest first, in growing rings: a dense area never sorts every lot of the
+            // radius, only those of the first ring that holds a page.
+            let start = key.map_or(0.0, f64::sqrt);
+            let mut rows = Vec::new();
+            for r in [
+                p.radius_km / 32.0,
+                p.radius_km / 8.0,
+                p.radius_km / 2.0,
+                p.radius_km,
+            ] {
+                if r <= start && r < p.radius_km {
+                    continue;
                 }
-                rows
+                rows = build(r)?.limit(limit).load(conn)?;
+                if rows.len() as i64 == limit {
+                    break;
+                }
             }
-            _ => build(point.as_ref().map_or(0.0, |p| p.radius_km))?
-                .limit(limit)
-                .load(conn)?,
-        };
-        let next_cursor = (rows.len() as i64 == limit)
-            .then(|| rows.last())
-            .flatten()
-            .map(|last| {
-                let key = match sort {
-                    SortOrder::Newest => None,
-                    SortOrder::PriceAsc | SortOrder::PriceDesc => {
-                        last.search_price_fen.map(|p| p as f64)
-                    }
-                    SortOrder::QuantityAsc | SortOrder::QuantityDesc => {
-                        Some(last.remaining_kg as f64)
-                    }
-                    SortOrder::Distance => point.as_ref().map(|p| {
-                        let dy = (last.lat - p.lat) * km_per_degree_lat();
-                        let dx = (last.lon - p.lon) * km_per_degree_lon(p.lat);
-                        dy * dy + dx * dx
-                    }),
-                };
-                encode(&Cursor {
-                    key,
-                    id: last.id.clone(),
-                    sort: sort.as_str().into(),
-                })
-            });
-        let mut items = views(conn, rows)?;
-        if let Some(p) = &point {
-            for item in &mut items {
-                let d = haversine_km(p.lat, p.lon, item.site.lat, item.site.lon);
-                item.distance_km = Some((d * 1000.0).round() / 1000.0);
-            }
+            rows
         }
-        Ok(ListingPage { items, next_cursor })
-    })
-    .await
+        _ => build(point.as_ref().map_or(0.0, |p| p.radius_km))?
+            .limit(limit)
+            .load(conn)?,
+    };
+    let key_of = |last: &ListingRow| Cursor {
+        key: match sort {
+            SortOrder::Newest => None,
+            SortOrder::PriceAsc | SortOrder::PriceDesc => last.search_price_fen.map(|p| p as f64),
+            SortOrder::QuantityAsc | SortOrder::QuantityDesc => Some(last.remaining_kg as f64),
+            SortOrder::Distance => point.as_ref().map(|p| {
+                let dy = (last.lat - p.lat) * km_per_degree_lat();
+                let dx = (last.lon - p.lon) * km_per_degree_lon(p.lat);
+                dy * dy + dx * dx
+            }),
+        },
+        id: last.id.clone(),
+        sort: sort.as_str().into(),
+    };
+    let next_cursor = Page::new(rows.iter().collect(), limit, |last| key_of(last)).next_cursor;
+    let mut items = views(conn, rows)?;
+    if let Some(p) = &point {
+        for item in &mut items {
+            let d = haversine_km(p.lat, p.lon, item.site.lat, item.site.lon);
+            item.distance_km = Some((d * 1000.0).round() / 1000.0);
+        }
+    }
+    Ok(Page { items, next_cursor })
 }

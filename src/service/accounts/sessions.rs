@@ -12,7 +12,7 @@ use crate::config::Settings;
 use crate::db::schema::refresh_tokens;
 use crate::db::{DbConnection, now};
 use crate::error::ApiError;
-use crate::service::tokens::{self, new_id};
+use crate::service::accounts::tokens::{self, new_id};
 
 const ISSUER: &str = "wufei";
 const AUDIENCE: &str = "wufei-api";

@@ -1,5 +1,6 @@
-//! Sealed offers: placing, the producer's and the bidder's actions, and acceptance — which takes
-//! the quantity from the lot with one conditional update, so a lot is never oversold.
+//! Sealed offers: placing, the producer's and the bidder's actions, expiry, and acceptance, which
+//! takes the quantity from the lot (`lots::take`) and makes the deal (`deals::open`). The only
+//! writer of the `offers` table.
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -7,20 +8,21 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::config::TradeSettings;
-use crate::db::schema::{deals, listings, offers, organizations};
+use crate::db::schema::{listings, offers, organizations};
 use crate::db::{DbConnection, now};
-use crate::domain::deal::DealStatus;
-use crate::domain::listing::{ListingStatus, PricingModel};
+use crate::domain::listing::{ListingEvent, ListingStatus, PricingModel};
 use crate::domain::offer::{IntendedUse, OPEN, OfferActor, OfferEvent, OfferStatus, transition};
 use crate::domain::organization::OrgKind;
-use crate::domain::quantity::{amount_fen, format_tonnes, format_yuan};
+use crate::domain::quantity::{format_tonnes, format_yuan};
 use crate::error::ApiError;
-use crate::service::access::CurrentUser;
+use crate::service::accounts::access::CurrentUser;
+use crate::service::accounts::tokens::new_id;
 use crate::service::audit::{self, Entry};
-use crate::service::deals::{self as deal_records, Deal};
-use crate::service::listings::{Checks, Decimal, ListingRow, load_row as load_listing, visible};
+use crate::service::input::{Checks, Decimal};
+use crate::service::market::deals::{self, Agreement, Deal};
+use crate::service::market::lots::{self, ListingRow, load_row as load_listing, visible};
 use crate::service::notifications::{Notice, notify, notify_owners};
-use crate::service::tokens::new_id;
+use crate::service::page::{Page, PageQuery};
 
 const DEFAULT_EXPIRY_DAYS: i64 = 7;
 const MAX_EXPIRY_DAYS: i64 = 90;
@@ -32,8 +34,8 @@ pub struct OfferRequest {
     pub quantity_t: Decimal,
     /// Yuan per tonne; negative means the producer pays a gate fee.
     pub price_per_t: Decimal,
-    pub window_from: Option<DateTime<Utc>>,
-    pub window_until: Option<DateTime<Utc>>,
+    pub available_from: Option<DateTime<Utc>>,
+    pub available_until: Option<DateTime<Utc>>,
     pub intended_use: IntendedUse,
     #[schema(max_length = 2000)]
     pub message: Option<String>,
@@ -58,8 +60,8 @@ pub struct Offer {
     pub status_reason: Option<String>,
     pub quantity_t: String,
     pub price_per_t: String,
-    pub window_from: Option<DateTime<Utc>>,
-    pub window_until: Option<DateTime<Utc>>,
+    pub available_from: Option<DateTime<Utc>>,
+    pub available_until: Option<DateTime<Utc>>,
     pub intended_use: IntendedUse,
     pub message: String,
     pub expires_at: DateTime<Utc>,
@@ -80,10 +82,10 @@ pub struct OfferRow {
     pub price_fen_per_t: i64,
     pub window_from: Option<NaiveDateTime>,
     pub window_until: Option<NaiveDateTime>,
-    pub intended_use: String,
+    pub intended_use: IntendedUse,
     pub message: String,
     pub expires_at: NaiveDateTime,
-    pub status: String,
+    pub status: OfferStatus,
     pub status_reason: Option<String>,
     pub counter_price_fen_per_t: Option<i64>,
     pub counter_quantity_kg: Option<i64>,
@@ -94,8 +96,13 @@ pub struct OfferRow {
 }
 
 impl OfferRow {
+    /// Past its expiry an open offer reads as expired, even before the housekeeping job ends it.
     pub fn status(&self) -> OfferStatus {
-        OfferStatus::parse(&self.status).unwrap_or(OfferStatus::Pending)
+        if OPEN.contains(&self.status) && self.expires_at <= now() {
+            OfferStatus::Expired
+        } else {
+            self.status
+        }
     }
 
     pub fn view(&self) -> Offer {
@@ -107,9 +114,9 @@ impl OfferRow {
             status_reason: self.status_reason.clone(),
             quantity_t: format_tonnes(self.quantity_kg),
             price_per_t: format_yuan(self.price_fen_per_t),
-            window_from: self.window_from.map(|t| t.and_utc()),
-            window_until: self.window_until.map(|t| t.and_utc()),
-            intended_use: IntendedUse::parse(&self.intended_use).unwrap_or(IntendedUse::Other),
+            available_from: self.window_from.map(|t| t.and_utc()),
+            available_until: self.window_until.map(|t| t.and_utc()),
+            intended_use: self.intended_use,
             message: self.message.clone(),
             expires_at: self.expires_at.and_utc(),
             counter: self.counter_price_fen_per_t.map(|p| Counter {
@@ -150,9 +157,9 @@ pub fn for_listing(
     conn: &mut DbConnection,
     user: &CurrentUser,
     listing_id: &str,
-    after: Option<&str>,
-    limit: i64,
-) -> Result<Vec<Offer>, ApiError> {
+    page: &PageQuery,
+) -> Result<Page<Offer>, ApiError> {
+    let limit = page.limit()?;
     let listing = load_listing(conn, listing_id)?;
     if !visible(user, &listing) {
         return Err(ApiError::not_found());
@@ -165,13 +172,11 @@ pub fn for_listing(
     if !(user.is_staff() || user.belongs_to(&listing.organization_id)) {
         q = q.filter(offers::organization_id.eq(user.organization_id.clone().unwrap_or_default()));
     }
-    if let Some(after) = after {
-        q = q.filter(offers::id.gt(after.to_string()));
+    if let Some(after) = page.after::<String>()? {
+        q = q.filter(offers::id.gt(after));
     }
-    Ok(q.load::<OfferRow>(conn)?
-        .iter()
-        .map(OfferRow::view)
-        .collect())
+    let rows: Vec<OfferRow> = q.load(conn)?;
+    Ok(Page::new(rows, limit, |o| o.id.clone()).map(|o| o.view()))
 }
 
 /// The caller organization's offers: made (`received = false`) or received on its lots.
@@ -180,9 +185,9 @@ pub fn mine(
     user: &CurrentUser,
     received: bool,
     status: Option<OfferStatus>,
-    after: Option<&str>,
-    limit: i64,
-) -> Result<Vec<Offer>, ApiError> {
+    page: &PageQuery,
+) -> Result<Page<Offer>, ApiError> {
+    let limit = page.limit()?;
     let org = user.organization_id.clone().unwrap_or_default();
     let mut q = offers::table
         .order(offers::id.asc())
@@ -199,16 +204,26 @@ pub fn mine(
     } else {
         q.filter(offers::organization_id.eq(org))
     };
-    if let Some(s) = status {
-        q = q.filter(offers::status.eq(s.as_str()));
+    match status {
+        // An open offer past its expiry reads as expired before the job has ended it.
+        Some(OfferStatus::Expired) => {
+            q = q.filter(
+                offers::status.eq(OfferStatus::Expired).or(offers::status
+                    .eq_any(OPEN)
+                    .and(offers::expires_at.le(now()))),
+            )
+        }
+        Some(s) if OPEN.contains(&s) => {
+            q = q.filter(offers::status.eq(s).and(offers::expires_at.gt(now())))
+        }
+        Some(s) => q = q.filter(offers::status.eq(s)),
+        None => {}
     }
-    if let Some(after) = after {
-        q = q.filter(offers::id.gt(after.to_string()));
+    if let Some(after) = page.after::<String>()? {
+        q = q.filter(offers::id.gt(after));
     }
-    Ok(q.load::<OfferRow>(conn)?
-        .iter()
-        .map(OfferRow::view)
-        .collect())
+    let rows: Vec<OfferRow> = q.load(conn)?;
+    Ok(Page::new(rows, limit, |o| o.id.clone()).map(|o| o.view()))
 }
 
 pub fn place(
@@ -240,7 +255,7 @@ pub fn place(
             "You cannot bid on your own organization's lot.",
         ));
     }
-    if listing.status() != ListingStatus::Published {
+    if listing.status != ListingStatus::Published {
         return Err(ApiError::conflict(
             "listing_not_open",
             "The lot is not open for offers.",
@@ -270,7 +285,7 @@ pub fn place(
         }
     }
     if let (Some(p), Some(reserve)) = (price, listing.reserve_fen_per_t)
-        && listing.pricing_model == PricingModel::Offers.as_str()
+        && listing.pricing_model == PricingModel::Offers
         && p < reserve
     {
         c.push(
@@ -291,10 +306,14 @@ pub fn place(
             "must be between a minute and 90 days from now",
         );
     }
-    if let (Some(from), Some(until)) = (req.window_from, req.window_until)
+    if let (Some(from), Some(until)) = (req.available_from, req.available_until)
         && until <= from
     {
-        c.push("window_until", "before_start", "must be after window_from");
+        c.push(
+            "available_until",
+            "before_start",
+            "must be after available_from",
+        );
     }
     if let Some(m) = &req.message {
         c.text("message", m, 0, 2000);
@@ -309,12 +328,12 @@ pub fn place(
             offers::user_id.eq(&user.id),
             offers::quantity_kg.eq(quantity.unwrap_or_default()),
             offers::price_fen_per_t.eq(price.unwrap_or_default()),
-            offers::window_from.eq(req.window_from.map(|t| t.naive_utc())),
-            offers::window_until.eq(req.window_until.map(|t| t.naive_utc())),
-            offers::intended_use.eq(req.intended_use.as_str()),
+            offers::window_from.eq(req.available_from.map(|t| t.naive_utc())),
+            offers::window_until.eq(req.available_until.map(|t| t.naive_utc())),
+            offers::intended_use.eq(req.intended_use),
             offers::message.eq(req.message.as_deref().unwrap_or_default().trim()),
             offers::expires_at.eq(expires_at),
-            offers::status.eq(OfferStatus::Pending.as_str()),
+            offers::status.eq(OfferStatus::Pending),
             offers::created_at.eq(at),
             offers::updated_at.eq(at),
         ))
@@ -397,10 +416,10 @@ fn not_open(offer: &OfferRow, event: OfferEvent) -> ApiError {
     ApiError::conflict(
         "offer_not_open",
         format!(
-            "The offer is {}; it cannot be {event:?}ed now.",
-            offer.status
-        )
-        .to_lowercase(),
+            "The offer is {}; it cannot be {} now.",
+            offer.status().label(),
+            event.past_tense()
+        ),
     )
 }
 
@@ -411,17 +430,17 @@ fn change_status(
     event: OfferEvent,
     reason: Option<&str>,
 ) -> Result<OfferStatus, ApiError> {
-    let to = transition(offer.status(), event).ok_or_else(|| not_open(offer, event))?;
+    let to = transition(offer.status, event).ok_or_else(|| not_open(offer, event))?;
     let at = now();
     let values = (
-        offers::status.eq(to.as_str()),
+        offers::status.eq(to),
         offers::status_reason.eq(reason),
         offers::version.eq(offers::version + 1),
         offers::updated_at.eq(at),
     );
     let target = offers::table
         .filter(offers::id.eq(&offer.id))
-        .filter(offers::status.eq(offer.status().as_str()));
+        .filter(offers::status.eq(offer.status));
     let changed = if event.actor() == OfferActor::System {
         diesel::update(target).set(values).execute(conn)?
     } else {
@@ -432,7 +451,7 @@ fn change_status(
     };
     if changed == 0 {
         let now_row = load_row(conn, &offer.id)?;
-        return Err(if now_row.status() == offer.status() {
+        return Err(if now_row.status == offer.status {
             ApiError::conflict("offer_expired", "The offer has expired.")
         } else {
             not_open(&now_row, event)
@@ -698,71 +717,36 @@ fn conclude(
     kg: i64,
     price: i64,
 ) -> Result<Acceptance, ApiError> {
-    if transition(offer.status(), event).is_none() {
+    if transition(offer.status, event).is_none() {
         return Err(not_open(&offer, event));
     }
     // The lot's row is locked first, by the conditional update that takes the tonnage: every
     // acceptance on a lot queues there, so none can hold an offer another one needs (PostgreSQL
     // would otherwise find deadlocks when a sell-out ends the other offers).
-    let at = now();
-    let taken = diesel::update(
-        listings::table
-            .filter(listings::id.eq(&listing.id))
-            .filter(listings::status.eq(ListingStatus::Published.as_str()))
-            .filter(listings::remaining_kg.ge(kg)),
-    )
-    .set((
-        listings::remaining_kg.eq(listings::remaining_kg - kg),
-        listings::version.eq(listings::version + 1),
-        listings::updated_at.eq(at),
-    ))
-    .execute(conn)?;
-    if taken == 0 {
-        return Err(ApiError::conflict(
-            "insufficient_quantity",
-            "The lot no longer has that much left, or is no longer open.",
-        ));
-    }
+    let remaining = lots::take(conn, &listing.id, kg)?;
     // Then the offer's own guarded change: a second acceptance of one offer fails here and its
     // transaction gives the tonnage back.
     change_status(conn, &offer, event, None)?;
-    let amount = amount_fen(price, kg);
-    let auto = trade
-        .auto_approve_fen
-        .is_some_and(|limit| amount.abs() <= limit);
-    let deal_id = new_id();
-    diesel::insert_into(deals::table)
-        .values((
-            deals::id.eq(&deal_id),
-            deals::offer_id.eq(&offer.id),
-            deals::listing_id.eq(&listing.id),
-            deals::producer_org_id.eq(&listing.organization_id),
-            deals::receiver_org_id.eq(&offer.organization_id),
-            deals::price_fen_per_t.eq(price),
-            deals::quantity_kg.eq(kg),
-            deals::amount_fen.eq(amount),
-            deals::intended_use.eq(&offer.intended_use),
-            deals::status.eq(if auto {
-                DealStatus::Approved
-            } else {
-                DealStatus::PendingApproval
-            }
-            .as_str()),
-            deals::status_reason.eq(auto.then_some("auto_approved")),
-            deals::created_at.eq(at),
-            deals::updated_at.eq(at),
-        ))
-        .execute(conn)?;
-    let remaining: i64 = listings::table
-        .find(&listing.id)
-        .select(listings::remaining_kg)
-        .first(conn)?;
+    let deal = deals::open(
+        conn,
+        trade,
+        &Agreement {
+            offer_id: &offer.id,
+            listing_id: &listing.id,
+            producer_organization_id: &listing.organization_id,
+            receiver_organization_id: &offer.organization_id,
+            intended_use: offer.intended_use,
+            kg,
+            price_fen_per_t: price,
+        },
+    )?;
+    let deal_id = deal.id.clone();
+    let amount = deal.amount_yuan.clone();
     if remaining == 0 {
         sell_out(conn, &listing)?;
     }
     let after = load_row(conn, &offer.id)?;
     record(conn, &user.id, "offer.accepted", &after, Some(&offer))?;
-    let deal = deal_records::load(conn, &deal_id)?;
     audit::record(
         conn,
         Entry {
@@ -779,7 +763,7 @@ fn conclude(
         "{} t @ {} yuan/t = {} yuan",
         format_tonnes(kg),
         format_yuan(price),
-        format_yuan(amount)
+        amount
     );
     match event {
         OfferEvent::AcceptCounter => notify_owners(
@@ -810,20 +794,11 @@ fn conclude(
     })
 }
 
-/// Nothing remains: the lot closes, and the other open offers are rejected as sold out.
+/// Nothing remains: the lot closes (the `SellOut` move), and the other open offers are rejected.
 fn sell_out(conn: &mut DbConnection, listing: &ListingRow) -> Result<(), ApiError> {
-    diesel::update(
-        listings::table
-            .find(&listing.id)
-            .filter(listings::status.eq(ListingStatus::Published.as_str())),
-    )
-    .set((
-        listings::status.eq(ListingStatus::Closed.as_str()),
-        listings::status_reason.eq("sold_out"),
-        listings::version.eq(listings::version + 1),
-    ))
-    .execute(conn)?;
-    end_open_offers(conn, &listing.id, OfferEvent::LotClosed, "sold_out")
+    let row = load_listing(conn, &listing.id)?;
+    lots::move_to(conn, &row, ListingEvent::SellOut, Some(lots::SOLD_OUT))?;
+    end_open_offers(conn, &listing.id, OfferEvent::LotClosed, lots::SOLD_OUT)
 }
 
 /// Ends every open offer of a lot (sold out, withdrawn, or changed terms) and tells the bidders.
@@ -835,7 +810,9 @@ pub fn end_open_offers(
 ) -> Result<(), ApiError> {
     let open: Vec<OfferRow> = offers::table
         .filter(offers::listing_id.eq(listing_id))
-        .filter(offers::status.eq_any(OPEN.map(OfferStatus::as_str)))
+        .filter(offers::status.eq_any(OPEN))
+        // Offers past their expiry already read as expired; the expiry job ends them.
+        .filter(offers::expires_at.gt(now()))
         .load(conn)?;
     for offer in open {
         change_status(conn, &offer, event, Some(reason))?;
@@ -869,11 +846,11 @@ pub fn end_open_offers(
 pub fn expire(conn: &mut DbConnection) -> QueryResult<usize> {
     diesel::update(
         offers::table
-            .filter(offers::status.eq_any(OPEN.map(OfferStatus::as_str)))
+            .filter(offers::status.eq_any(OPEN))
             .filter(offers::expires_at.le(now())),
     )
     .set((
-        offers::status.eq(OfferStatus::Expired.as_str()),
+        offers::status.eq(OfferStatus::Expired),
         offers::status_reason.eq("expired"),
     ))
     .execute(conn)

@@ -1,5 +1,6 @@
 //! Deals: staff moderation, truckloads (transfer manifests, 转移联单) with weighbridge receipts,
-//! completion and disputes. A cancelled deal gives its undelivered tonnage back to the lot.
+//! completion and disputes. A cancelled deal gives its undelivered tonnage back to the lot. The
+//! only writer of the `deals` and `transfers` tables.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -7,30 +8,32 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::schema::{deals, listings, transfers};
+use crate::config::TradeSettings;
+use crate::db::schema::{deals, transfers};
 use crate::db::{DbConnection, now};
 use crate::domain::deal::{DealEvent, DealStatus, difference_flagged, transition};
-use crate::domain::listing::ListingStatus;
 use crate::domain::offer::IntendedUse;
-use crate::domain::quantity::{format_tonnes, format_yuan};
+use crate::domain::quantity::{amount_fen, format_tonnes, format_yuan};
 use crate::error::ApiError;
-use crate::service::access::CurrentUser;
+use crate::service::accounts::access::CurrentUser;
+use crate::service::accounts::tokens::new_id;
 use crate::service::audit::{self, Entry};
-use crate::service::listings::Checks;
+use crate::service::input::Checks;
+use crate::service::market::lots;
 use crate::service::notifications::{Notice, notify_owners, notify_staff};
-use crate::service::tokens::new_id;
+use crate::service::page::{Page, PageQuery};
 
 #[derive(Debug, Serialize, ToSchema, Clone)]
 pub struct Deal {
     pub id: String,
     pub offer_id: String,
     pub listing_id: String,
-    pub producer_org_id: String,
-    pub receiver_org_id: String,
+    pub producer_organization_id: String,
+    pub receiver_organization_id: String,
     pub price_per_t: String,
     pub quantity_t: String,
-    /// Price × tonnes, rounded half away from zero to the fen; negative = the producer pays.
-    pub amount: String,
+    /// Price × tonnes in yuan, rounded half away from zero to the fen; negative = the producer pays.
+    pub amount_yuan: String,
     pub intended_use: IntendedUse,
     pub status: DealStatus,
     pub status_reason: Option<String>,
@@ -53,8 +56,8 @@ pub struct DealRow {
     pub price_fen_per_t: i64,
     pub quantity_kg: i64,
     pub amount_fen: i64,
-    pub intended_use: String,
-    pub status: String,
+    pub intended_use: IntendedUse,
+    pub status: DealStatus,
     pub status_reason: Option<String>,
     pub delivered_kg: i64,
     pub research_project_id: Option<String>,
@@ -65,22 +68,18 @@ pub struct DealRow {
 }
 
 impl DealRow {
-    pub fn status(&self) -> DealStatus {
-        DealStatus::parse(&self.status).unwrap_or(DealStatus::PendingApproval)
-    }
-
     pub fn view(&self) -> Deal {
         Deal {
             id: self.id.clone(),
             offer_id: self.offer_id.clone(),
             listing_id: self.listing_id.clone(),
-            producer_org_id: self.producer_org_id.clone(),
-            receiver_org_id: self.receiver_org_id.clone(),
+            producer_organization_id: self.producer_org_id.clone(),
+            receiver_organization_id: self.receiver_org_id.clone(),
             price_per_t: format_yuan(self.price_fen_per_t),
             quantity_t: format_tonnes(self.quantity_kg),
-            amount: format_yuan(self.amount_fen),
-            intended_use: IntendedUse::parse(&self.intended_use).unwrap_or(IntendedUse::Other),
-            status: self.status(),
+            amount_yuan: format_yuan(self.amount_fen),
+            intended_use: self.intended_use,
+            status: self.status,
             status_reason: self.status_reason.clone(),
             delivered_t: format_tonnes(self.delivered_kg),
             research_project_id: self.research_project_id.clone(),
@@ -132,9 +131,9 @@ pub fn list(
     conn: &mut DbConnection,
     user: &CurrentUser,
     status: Option<DealStatus>,
-    after: Option<&str>,
-    limit: i64,
-) -> Result<Vec<Deal>, ApiError> {
+    page: &PageQuery,
+) -> Result<Page<Deal>, ApiError> {
+    let limit = page.limit()?;
     let mut q = deals::table
         .order(deals::id.asc())
         .limit(limit)
@@ -148,12 +147,13 @@ pub fn list(
         );
     }
     if let Some(s) = status {
-        q = q.filter(deals::status.eq(s.as_str()));
+        q = q.filter(deals::status.eq(s));
     }
-    if let Some(after) = after {
-        q = q.filter(deals::id.gt(after.to_string()));
+    if let Some(after) = page.after::<String>()? {
+        q = q.filter(deals::id.gt(after));
     }
-    Ok(q.load::<DealRow>(conn)?.iter().map(DealRow::view).collect())
+    let rows: Vec<DealRow> = q.load(conn)?;
+    Ok(Page::new(rows, limit, |d| d.id.clone()).map(|d| d.view()))
 }
 
 /// One guarded move of the deal state machine; returns the row after it.
@@ -163,20 +163,24 @@ fn move_deal(
     event: DealEvent,
     reason: Option<&str>,
 ) -> Result<DealRow, ApiError> {
-    let to = transition(row.status(), event).ok_or_else(|| {
+    let to = transition(row.status, event).ok_or_else(|| {
         ApiError::conflict(
             "invalid_state",
-            format!("A deal that is {} cannot take {event:?}.", row.status),
+            format!(
+                "A deal that is {} cannot be {}.",
+                row.status.label(),
+                event.past_tense()
+            ),
         )
     })?;
     let at = now();
     let changed = diesel::update(
         deals::table
             .find(&row.id)
-            .filter(deals::status.eq(&row.status)),
+            .filter(deals::status.eq(row.status)),
     )
     .set((
-        deals::status.eq(to.as_str()),
+        deals::status.eq(to),
         deals::status_reason.eq(reason),
         deals::completed_at.eq((to == DealStatus::Completed).then_some(at)),
         deals::version.eq(deals::version + 1),
@@ -196,33 +200,76 @@ fn move_deal(
 }
 
 /// A cancelled deal returns what was not delivered to the lot; a lot that had sold out reopens.
-fn give_back(conn: &mut DbConnection, row: &DealRow) -> QueryResult<()> {
-    let undelivered = (row.quantity_kg - row.delivered_kg).max(0);
-    if undelivered == 0 {
-        return Ok(());
-    }
-    diesel::update(listings::table.find(&row.listing_id))
-        .set((
-            listings::remaining_kg.eq(listings::remaining_kg + undelivered),
-            listings::version.eq(listings::version + 1),
+fn give_back(conn: &mut DbConnection, row: &DealRow) -> Result<(), ApiError> {
+    lots::give_back(
+        conn,
+        &row.listing_id,
+        (row.quantity_kg - row.delivered_kg).max(0),
+    )
+}
+
+/// What an accepted offer agrees: who, which lot, what for, how much at what price.
+pub struct Agreement<'a> {
+    pub offer_id: &'a str,
+    pub listing_id: &'a str,
+    pub producer_organization_id: &'a str,
+    pub receiver_organization_id: &'a str,
+    pub intended_use: IntendedUse,
+    pub kg: i64,
+    pub price_fen_per_t: i64,
+}
+
+/// The deal an accepted offer makes. Small deals skip staff approval when the exchange is
+/// configured so.
+pub fn open(
+    conn: &mut DbConnection,
+    trade: &TradeSettings,
+    agreed: &Agreement<'_>,
+) -> Result<Deal, ApiError> {
+    let (kg, price) = (agreed.kg, agreed.price_fen_per_t);
+    let amount = amount_fen(price, kg);
+    let auto = trade
+        .auto_approve_fen
+        .is_some_and(|limit| amount.abs() <= limit);
+    let id = new_id();
+    let at = now();
+    diesel::insert_into(deals::table)
+        .values((
+            deals::id.eq(&id),
+            deals::offer_id.eq(agreed.offer_id),
+            deals::listing_id.eq(agreed.listing_id),
+            deals::producer_org_id.eq(agreed.producer_organization_id),
+            deals::receiver_org_id.eq(agreed.receiver_organization_id),
+            deals::price_fen_per_t.eq(price),
+            deals::quantity_kg.eq(kg),
+            deals::amount_fen.eq(amount),
+            deals::intended_use.eq(agreed.intended_use),
+            deals::status.eq(if auto {
+                DealStatus::Approved
+            } else {
+                DealStatus::PendingApproval
+            }),
+            deals::status_reason.eq(auto.then_some("auto_approved")),
+            deals::created_at.eq(at),
+            deals::updated_at.eq(at),
         ))
         .execute(conn)?;
-    diesel::update(
-        listings::table
-            .find(&row.listing_id)
-            .filter(listings::status.eq(ListingStatus::Closed.as_str()))
-            .filter(listings::status_reason.eq("sold_out"))
-            .filter(
-                listings::available_until
-                    .is_null()
-                    .or(listings::available_until.gt(now())),
-            ),
-    )
-    .set((
-        listings::status.eq(ListingStatus::Published.as_str()),
-        listings::status_reason.eq("reopened_after_cancellation"),
-    ))
-    .execute(conn)?;
+    load(conn, &id)
+}
+
+/// Tags a deal as part of a research project (or clears the tag).
+pub fn tag_project(
+    conn: &mut DbConnection,
+    id: &str,
+    project_id: Option<&str>,
+) -> Result<(), ApiError> {
+    diesel::update(deals::table.find(id))
+        .set((
+            deals::research_project_id.eq(project_id),
+            deals::version.eq(deals::version + 1),
+            deals::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -322,7 +369,7 @@ pub fn decide(
     let after = move_deal(conn, &before, event, Some(&req.reason))?;
     let action = format!("deal.{}", after.status);
     record(conn, &user.id, &action, &before, &after, Some(&req.reason))?;
-    let (kind, zh, en) = match after.status() {
+    let (kind, zh, en) = match after.status {
         DealStatus::Approved => (
             "deal_approved",
             "交易已获联盟批准",
@@ -590,7 +637,7 @@ pub fn receive(
             "The receiver records receipts.",
         ));
     }
-    if deal.status() != DealStatus::InTransfer {
+    if deal.status != DealStatus::InTransfer {
         return Err(ApiError::conflict(
             "invalid_state",
             format!("The deal is {}.", deal.status),

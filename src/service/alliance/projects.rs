@@ -14,14 +14,16 @@ use crate::domain::organization::OrgKind;
 use crate::domain::project::{ProjectEvent, ProjectStatus, transition};
 use crate::domain::quantity::format_tonnes;
 use crate::error::ApiError;
-use crate::service::access::CurrentUser;
+use crate::service::accounts::access::CurrentUser;
+use crate::service::accounts::tokens::new_id;
 use crate::service::audit::{self, Entry};
-use crate::service::catalog::Catalog;
-use crate::service::deals::{self as deal_records, Deal, DealRow};
-use crate::service::demands::{Demand, DemandRow};
-use crate::service::listings::{Checks, Decimal, Listing, ListingRow, views};
+use crate::service::input::{Checks, Decimal};
+use crate::service::market::catalog::Catalog;
+use crate::service::market::deals::{self as deal_records, Deal, DealRow};
+use crate::service::market::lots::{Listing, ListingRow, views};
+use crate::service::matching::demands::{Demand, DemandRow};
 use crate::service::notifications::{Notice, notify_owners};
-use crate::service::tokens::new_id;
+use crate::service::page::{Page, PageQuery};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -188,9 +190,9 @@ pub fn create(
 pub fn list(
     conn: &mut DbConnection,
     user: &CurrentUser,
-    after: Option<&str>,
-    limit: i64,
-) -> Result<Vec<Project>, ApiError> {
+    page: &PageQuery,
+) -> Result<Page<Project>, ApiError> {
+    let limit = page.limit()?;
     let mut q = research_projects::table
         .order(research_projects::id.asc())
         .limit(limit)
@@ -213,13 +215,11 @@ pub fn list(
             q.filter(research_projects::organization_id.eq(own))
         };
     }
-    if let Some(after) = after {
-        q = q.filter(research_projects::id.gt(after.to_string()));
+    if let Some(after) = page.after::<String>()? {
+        q = q.filter(research_projects::id.gt(after));
     }
-    Ok(q.load::<ProjectRow>(conn)?
-        .iter()
-        .map(ProjectRow::view)
-        .collect())
+    let rows: Vec<ProjectRow> = q.load(conn)?;
+    Ok(Page::new(rows, limit, |p| p.id.clone()).map(|p| p.view()))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -446,13 +446,7 @@ pub fn tag_deal(
             "the project does not absorb this material",
         ));
     }
-    diesel::update(deals::table.find(deal_id))
-        .set((
-            deals::research_project_id.eq(&project.id),
-            deals::version.eq(deals::version + 1),
-            deals::updated_at.eq(now()),
-        ))
-        .execute(conn)?;
+    deal_records::tag_project(conn, deal_id, Some(&project.id))?;
     let after = deal_records::load_row(conn, deal_id)?;
     audit::record(
         conn,

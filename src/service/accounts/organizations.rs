@@ -1,0 +1,772 @@
+//! Organizations, their sites and invitations, submission for verification, and the staff's
+//! decision on it. The only writer of `organizations`, `sites` and `invitations`.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::db::schema::{invitations, organizations, sites, users};
+use crate::db::{DbConnection, now};
+use crate::domain::organization::{
+    OrgKind, OrgRole, VerificationEvent, VerificationStatus, transition,
+};
+use crate::domain::uscc::UsccCheck;
+use crate::email::{outbox, templates::Email};
+use crate::error::ApiError;
+use crate::service::accounts::access::CurrentUser;
+use crate::service::accounts::tokens::{self, new_id};
+use crate::service::audit::{self, Entry};
+use crate::service::notifications::{Notice, notify_owners};
+use crate::service::page::{Page, PageQuery};
+
+const INVITATION_DAYS: i64 = 7;
+
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SiteInput {
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    /// 6-digit administrative division code (GB/T 2260), e.g. 150203 昆都仑区.
+    #[validate(length(equal = 6), custom(function = "digits_only"))]
+    #[schema(pattern = "^[0-9]{6}$", example = "150203")]
+    pub region_code: String,
+    #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
+    pub address: String,
+    /// WGS-84 latitude.
+    #[validate(range(min = -90.0, max = 90.0))]
+    #[schema(minimum = -90.0, maximum = 90.0)]
+    pub lat: f64,
+    /// WGS-84 longitude.
+    #[validate(range(min = -180.0, max = 180.0))]
+    #[schema(minimum = -180.0, maximum = 180.0)]
+    pub lon: f64,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganization {
+    #[validate(length(min = 2, max = 200))]
+    #[schema(min_length = 2, max_length = 200)]
+    pub legal_name: String,
+    /// Unified Social Credit Code (统一社会信用代码), 18 characters, GB 32100-2015.
+    #[schema(min_length = 18, max_length = 20)]
+    pub uscc: String,
+    #[validate(length(min = 1, max = 3))]
+    #[schema(min_items = 1, max_items = 3)]
+    pub kinds: Vec<OrgKind>,
+    #[validate(nested)]
+    pub site: SiteInput,
+}
+
+fn digits_only(code: &str) -> Result<(), validator::ValidationError> {
+    if code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("digits_only").with_message("must be 6 digits".into()))
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Organization {
+    pub id: String,
+    pub legal_name: String,
+    pub uscc: String,
+    pub kinds: Vec<OrgKind>,
+    pub verification_status: VerificationStatus,
+    /// The USCC check character did not match; staff must override it explicitly to verify.
+    pub uscc_check_failed: bool,
+    pub suspended: bool,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub contact_email: Option<String>,
+    pub version: i64,
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    #[serde(with = "crate::domain::time")]
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Queryable)]
+struct OrganizationRow {
+    id: String,
+    legal_name: String,
+    uscc: String,
+    kinds: String,
+    verification_status: String,
+    uscc_check_failed: bool,
+    suspended: bool,
+    contact_name: Option<String>,
+    contact_phone: Option<String>,
+    contact_email: Option<String>,
+    version: i64,
+    created_at: NaiveDateTime,
+}
+
+impl From<OrganizationRow> for Organization {
+    fn from(r: OrganizationRow) -> Self {
+        Self {
+            id: r.id,
+            legal_name: r.legal_name,
+            uscc: r.uscc,
+            kinds: OrgKind::split(&r.kinds),
+            verification_status: VerificationStatus::parse(&r.verification_status)
+                .unwrap_or(VerificationStatus::Unverified),
+            uscc_check_failed: r.uscc_check_failed,
+            suspended: r.suspended,
+            contact_name: r.contact_name,
+            contact_phone: r.contact_phone,
+            contact_email: r.contact_email,
+            version: r.version,
+            created_at: r.created_at,
+        }
+    }
+}
+
+type OrgColumns = (
+    organizations::id,
+    organizations::legal_name,
+    organizations::uscc,
+    organizations::kinds,
+    organizations::verification_status,
+    organizations::uscc_check_failed,
+    organizations::suspended,
+    organizations::contact_name,
+    organizations::contact_phone,
+    organizations::contact_email,
+    organizations::version,
+    organizations::created_at,
+);
+
+pub const ORG_COLUMNS: OrgColumns = (
+    organizations::id,
+    organizations::legal_name,
+    organizations::uscc,
+    organizations::kinds,
+    organizations::verification_status,
+    organizations::uscc_check_failed,
+    organizations::suspended,
+    organizations::contact_name,
+    organizations::contact_phone,
+    organizations::contact_email,
+    organizations::version,
+    organizations::created_at,
+);
+
+pub fn load(conn: &mut DbConnection, id: &str) -> Result<Organization, ApiError> {
+    let row: OrganizationRow = organizations::table
+        .find(id)
+        .select(ORG_COLUMNS)
+        .first(conn)?;
+    Ok(row.into())
+}
+
+pub fn load_many(
+    conn: &mut DbConnection,
+    status: VerificationStatus,
+    page: &PageQuery,
+) -> Result<Page<Organization>, ApiError> {
+    let limit = page.limit()?;
+    let mut q = organizations::table
+        .filter(organizations::verification_status.eq(status.as_str()))
+        .select(ORG_COLUMNS)
+        .order(organizations::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = page.after::<String>()? {
+        q = q.filter(organizations::id.gt(after));
+    }
+    let rows: Vec<OrganizationRow> = q.load(conn)?;
+    Ok(Page::new(rows, limit, |o| o.id.clone()).map(Into::into))
+}
+
+/// Inserts a registering organization and its first site. A code that fails its check goes
+/// straight to `pending` with the flag set: only staff can decide about it (DESIGN §3).
+/// The caller audits it once its owner exists.
+pub fn create(
+    conn: &mut DbConnection,
+    org: &NewOrganization,
+    uscc: &str,
+    check: UsccCheck,
+) -> Result<String, ApiError> {
+    let taken: i64 = organizations::table
+        .filter(organizations::uscc.eq(uscc))
+        .count()
+        .get_result(conn)?;
+    if taken > 0 {
+        return Err(ApiError::conflict(
+            "uscc_taken",
+            "An organization with this Unified Social Credit Code is already registered; ask its owner for an invitation.",
+        ));
+    }
+    let id = new_id();
+    let at = now();
+    let failed = check == UsccCheck::CheckCharacterMismatch;
+    let status = if failed {
+        VerificationStatus::Pending
+    } else {
+        VerificationStatus::Unverified
+    };
+    diesel::insert_into(organizations::table)
+        .values((
+            organizations::id.eq(&id),
+            organizations::legal_name.eq(org.legal_name.trim()),
+            organizations::uscc.eq(uscc),
+            organizations::kinds.eq(OrgKind::join(&org.kinds)),
+            organizations::verification_status.eq(status.as_str()),
+            organizations::uscc_check_failed.eq(failed),
+            organizations::created_at.eq(at),
+            organizations::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    insert_site(conn, &id, &org.site)?;
+    Ok(id)
+}
+
+#[derive(Debug, Serialize, ToSchema, Queryable)]
+pub struct Site {
+    pub id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub region_code: String,
+    pub address: String,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+const SITE_COLUMNS: (
+    sites::id,
+    sites::organization_id,
+    sites::name,
+    sites::region_code,
+    sites::address,
+    sites::lat,
+    sites::lon,
+) = (
+    sites::id,
+    sites::organization_id,
+    sites::name,
+    sites::region_code,
+    sites::address,
+    sites::lat,
+    sites::lon,
+);
+
+fn insert_site(conn: &mut DbConnection, org_id: &str, site: &SiteInput) -> Result<Site, ApiError> {
+    let id = new_id();
+    let at = now();
+    diesel::insert_into(sites::table)
+        .values((
+            sites::id.eq(&id),
+            sites::organization_id.eq(org_id),
+            sites::name.eq(site.name.trim()),
+            sites::region_code.eq(&site.region_code),
+            sites::address.eq(site.address.trim()),
+            sites::lat.eq(site.lat),
+            sites::lon.eq(site.lon),
+            sites::created_at.eq(at),
+            sites::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(sites::table.find(&id).select(SITE_COLUMNS).first(conn)?)
+}
+
+pub fn get(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<Organization, ApiError> {
+    user.require_reader_of(&id)?;
+    load(conn, &id)
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganization {
+    /// The legal name may change only before verification.
+    #[validate(length(min = 2, max = 200))]
+    #[schema(min_length = 2, max_length = 200)]
+    pub legal_name: Option<String>,
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub contact_name: Option<String>,
+    #[validate(length(min = 3, max = 40))]
+    #[schema(min_length = 3, max_length = 40)]
+    pub contact_phone: Option<String>,
+    #[validate(email, length(max = 254))]
+    #[schema(format = "email", max_length = 254)]
+    pub contact_email: Option<String>,
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: &str,
+    expected_version: Option<i64>,
+    req: &UpdateOrganization,
+) -> Result<Organization, ApiError> {
+    user.require_owner_of(id)?;
+    req.validate()?;
+    let before = load(conn, id)?;
+    if expected_version.is_some_and(|v| v != before.version) {
+        return Err(ApiError::stale("organization"));
+    }
+    if req.legal_name.is_some()
+        && matches!(
+            before.verification_status,
+            VerificationStatus::Pending | VerificationStatus::Verified
+        )
+    {
+        return Err(ApiError::conflict(
+            "legal_name_locked",
+            "The legal name cannot change while verification is pending or done.",
+        ));
+    }
+    diesel::update(organizations::table.find(&id))
+        .set((
+            req.legal_name
+                .as_deref()
+                .map(|n| organizations::legal_name.eq(n.trim())),
+            req.contact_name
+                .as_deref()
+                .map(|v| organizations::contact_name.eq(v)),
+            req.contact_phone
+                .as_deref()
+                .map(|v| organizations::contact_phone.eq(v)),
+            req.contact_email
+                .as_deref()
+                .map(|v| organizations::contact_email.eq(v)),
+            organizations::version.eq(organizations::version + 1),
+            organizations::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    let after = load(conn, &id)?;
+    audit::record(
+        conn,
+        Entry {
+            actor: Some(&user.id),
+            action: "organization.updated",
+            object_type: "organization",
+            object_id: &id,
+            reason: None,
+        },
+        Some(&before),
+        Some(&after),
+    )?;
+    Ok(after)
+}
+
+pub fn list_sites(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    org_id: &str,
+) -> Result<Vec<Site>, ApiError> {
+    user.require_reader_of(&org_id)?;
+    // 404 for an organization that does not exist (staff can name any id).
+    load(conn, &org_id)?;
+    Ok(sites::table
+        .filter(sites::organization_id.eq(&org_id))
+        .select(SITE_COLUMNS)
+        .order(sites::id.asc())
+        .load(conn)?)
+}
+
+pub fn add_site(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    org_id: &str,
+    site: &SiteInput,
+) -> Result<Site, ApiError> {
+    user.require_owner_of(org_id)?;
+    site.validate()?;
+    let created = insert_site(conn, &org_id, &site)?;
+    audit::record(
+        conn,
+        Entry {
+            actor: Some(&user.id),
+            action: "site.created",
+            object_type: "site",
+            object_id: &created.id,
+            reason: None,
+        },
+        None::<&()>,
+        Some(&created),
+    )?;
+    Ok(created)
+}
+
+pub fn update_site(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    org_id: &str,
+    site_id: &str,
+    site: &SiteInput,
+) -> Result<Site, ApiError> {
+    user.require_owner_of(org_id)?;
+    site.validate()?;
+    let mine = sites::table
+        .filter(sites::id.eq(&site_id))
+        .filter(sites::organization_id.eq(&org_id));
+    let before: Site = mine.select(SITE_COLUMNS).first(conn)?;
+    diesel::update(mine)
+        .set((
+            sites::name.eq(site.name.trim()),
+            sites::region_code.eq(&site.region_code),
+            sites::address.eq(site.address.trim()),
+            sites::lat.eq(site.lat),
+            sites::lon.eq(site.lon),
+            sites::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    let after: Site = sites::table
+        .find(&site_id)
+        .select(SITE_COLUMNS)
+        .first(conn)?;
+    audit::record(
+        conn,
+        Entry {
+            actor: Some(&user.id),
+            action: "site.updated",
+            object_type: "site",
+            object_id: &site_id,
+            reason: None,
+        },
+        Some(&before),
+        Some(&after),
+    )?;
+    Ok(after)
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationRequest {
+    #[validate(email, length(max = 254))]
+    #[schema(format = "email", max_length = 254)]
+    pub email: String,
+    pub role: OrgRole,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Invitation {
+    pub id: String,
+    pub organization_id: String,
+    pub email: String,
+    pub role: OrgRole,
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    #[serde(with = "crate::domain::time")]
+    pub expires_at: NaiveDateTime,
+}
+
+pub fn invite(
+    conn: &mut DbConnection,
+    public_url: &str,
+    user: &CurrentUser,
+    org_id: &str,
+    req: &InvitationRequest,
+) -> Result<Invitation, ApiError> {
+    user.require_owner_of(&org_id)?;
+    req.validate()?;
+    let email = req.email.trim().to_lowercase();
+    let org = load(conn, &org_id)?;
+    let already: i64 = users::table
+        .filter(users::email.eq(&email))
+        .filter(users::organization_id.eq(&org_id))
+        .count()
+        .get_result(conn)?;
+    if already > 0 {
+        return Err(ApiError::conflict(
+            "already_member",
+            "This person is already a member.",
+        ));
+    }
+    let token = tokens::generate();
+    let at = now();
+    let invitation = Invitation {
+        id: new_id(),
+        organization_id: org_id.to_string(),
+        email: email.clone(),
+        role: req.role,
+        expires_at: at + Duration::days(INVITATION_DAYS),
+    };
+    diesel::insert_into(invitations::table)
+        .values((
+            invitations::id.eq(&invitation.id),
+            invitations::organization_id.eq(&org_id),
+            invitations::email.eq(&email),
+            invitations::org_role.eq(req.role.as_str()),
+            invitations::token_hash.eq(tokens::hash(&token)),
+            invitations::invited_by.eq(&user.id),
+            invitations::expires_at.eq(invitation.expires_at),
+            invitations::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    let link = format!("{public_url}/accept-invitation?token={token}");
+    let message = Email::Invitation {
+        organization: &org.legal_name,
+        link: &link,
+    };
+    outbox::enqueue(conn, &email, &message.render(user.language))?;
+    audit::record(
+        conn,
+        Entry {
+            actor: Some(&user.id),
+            action: "invitation.created",
+            object_type: "organization",
+            object_id: &org_id,
+            reason: None,
+        },
+        None::<&()>,
+        Some(&invitation),
+    )?;
+    Ok(invitation)
+}
+
+/// Spends an invitation for the email it was sent to: the organization and role it grants.
+pub fn take_invitation(
+    conn: &mut DbConnection,
+    token: &str,
+    email: &str,
+) -> Result<(String, OrgRole), ApiError> {
+    let invalid = || {
+        ApiError::field(
+            "invitation_token",
+            "invalid_token",
+            "the invitation is invalid or has expired",
+        )
+    };
+    let at = now();
+    let (id, org_id, invited_email, role): (String, String, String, OrgRole) = invitations::table
+        .filter(invitations::token_hash.eq(tokens::hash(token)))
+        .filter(invitations::accepted_at.is_null())
+        .filter(invitations::expires_at.gt(at))
+        .select((
+            invitations::id,
+            invitations::organization_id,
+            invitations::email,
+            invitations::org_role,
+        ))
+        .first(conn)
+        .optional()?
+        .ok_or_else(invalid)?;
+    if invited_email != email {
+        return Err(invalid());
+    }
+    let taken = diesel::update(
+        invitations::table
+            .filter(invitations::id.eq(&id))
+            .filter(invitations::accepted_at.is_null()),
+    )
+    .set(invitations::accepted_at.eq(at))
+    .execute(conn)?;
+    if taken == 0 {
+        return Err(invalid());
+    }
+    Ok((org_id, role))
+}
+
+/// The owner asks the alliance to verify the organization (again, after a rejection).
+/// Asking while already pending answers the organization unchanged.
+pub fn submit_for_verification(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    org_id: &str,
+) -> Result<Organization, ApiError> {
+    user.require_owner_of(&org_id)?;
+    let before = load(conn, &org_id)?;
+    if before.verification_status == VerificationStatus::Pending {
+        return Ok(before);
+    }
+    let next =
+        transition(before.verification_status, VerificationEvent::Submit).ok_or_else(|| {
+            ApiError::conflict(
+                "invalid_state",
+                format!(
+                    "An organization that is {} cannot be submitted.",
+                    before.verification_status
+                ),
+            )
+        })?;
+    diesel::update(
+        organizations::table
+            .find(&org_id)
+            .filter(organizations::verification_status.eq(before.verification_status.as_str())),
+    )
+    .set((
+        organizations::verification_status.eq(next.as_str()),
+        organizations::version.eq(organizations::version + 1),
+        organizations::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    let after = load(conn, &org_id)?;
+    audit::record(
+        conn,
+        Entry {
+            actor: Some(&user.id),
+            action: "organization.submitted",
+            object_type: "organization",
+            object_id: &org_id,
+            reason: None,
+        },
+        Some(&before),
+        Some(&after),
+    )?;
+    Ok(after)
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganizationDecision {
+    Verify,
+    Reject,
+    Suspend,
+    /// Lifts a suspension.
+    Reinstate,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationDecisionRequest {
+    pub decision: OrganizationDecision,
+    /// Why; shown to the organization and kept in the audit log.
+    #[validate(length(min = 3, max = 2000))]
+    #[schema(min_length = 3, max_length = 2000)]
+    pub reason: String,
+    /// Required to verify an organization whose USCC check character failed.
+    #[serde(default)]
+    pub override_uscc_check: bool,
+}
+
+/// A staff decision on an organization. Every decision carries a reason, is audited and is told
+/// to the organization's owners.
+pub fn decide(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    org_id: &str,
+    req: &OrganizationDecisionRequest,
+) -> Result<Organization, ApiError> {
+    user.require_staff()?;
+    req.validate()?;
+    let before = load(conn, &org_id)?;
+    let target = organizations::table.find(&org_id);
+    let (action, kind, zh, en) = match req.decision {
+        OrganizationDecision::Verify | OrganizationDecision::Reject => {
+            let event = if req.decision == OrganizationDecision::Verify {
+                VerificationEvent::Verify
+            } else {
+                VerificationEvent::Reject
+            };
+            let next = transition(before.verification_status, event).ok_or_else(|| {
+                ApiError::conflict(
+                    "invalid_state",
+                    format!(
+                        "The organization is {}, not pending.",
+                        before.verification_status
+                    ),
+                )
+            })?;
+            if event == VerificationEvent::Verify
+                && before.uscc_check_failed
+                && !req.override_uscc_check
+            {
+                return Err(ApiError::unprocessable(
+                    "uscc_override_required",
+                    "The USCC check character failed; set override_uscc_check after checking the business licence.",
+                ));
+            }
+            let changed = diesel::update(target.filter(
+                organizations::verification_status.eq(before.verification_status.as_str()),
+            ))
+            .set((
+                organizations::verification_status.eq(next.as_str()),
+                organizations::version.eq(organizations::version + 1),
+                organizations::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+            if changed == 0 {
+                return Err(ApiError::conflict(
+                    "invalid_state",
+                    "The organization changed meanwhile.",
+                ));
+            }
+            if event == VerificationEvent::Verify {
+                (
+                    "organization.verified",
+                    "organization_verified",
+                    "单位已通过认证",
+                    "Organization verified",
+                )
+            } else {
+                (
+                    "organization.rejected",
+                    "organization_rejected",
+                    "单位认证未通过",
+                    "Organization verification rejected",
+                )
+            }
+        }
+        OrganizationDecision::Suspend | OrganizationDecision::Reinstate => {
+            let suspend = req.decision == OrganizationDecision::Suspend;
+            if before.suspended == suspend {
+                return Err(ApiError::conflict(
+                    "invalid_state",
+                    if suspend {
+                        "Already suspended."
+                    } else {
+                        "Not suspended."
+                    },
+                ));
+            }
+            diesel::update(target)
+                .set((
+                    organizations::suspended.eq(suspend),
+                    organizations::version.eq(organizations::version + 1),
+                    organizations::updated_at.eq(now()),
+                ))
+                .execute(conn)?;
+            if suspend {
+                (
+                    "organization.suspended",
+                    "organization_suspended",
+                    "单位已被暂停",
+                    "Organization suspended",
+                )
+            } else {
+                (
+                    "organization.reinstated",
+                    "organization_reinstated",
+                    "单位已恢复",
+                    "Organization reinstated",
+                )
+            }
+        }
+    };
+    let after = load(conn, &org_id)?;
+    audit::record(
+        conn,
+        Entry {
+            actor: Some(&user.id),
+            action,
+            object_type: "organization",
+            object_id: &org_id,
+            reason: Some(&req.reason),
+        },
+        Some(&before),
+        Some(&after),
+    )?;
+    notify_owners(
+        conn,
+        &org_id,
+        &Notice {
+            kind,
+            title_zh: format!("{zh}：{}", after.legal_name),
+            title_en: format!("{en}: {}", after.legal_name),
+            body_zh: format!("联盟工作人员的说明：{}", req.reason),
+            body_en: format!("Note from the alliance staff: {}", req.reason),
+            object_type: Some("organization"),
+            object_id: Some(&org_id),
+        },
+    )?;
+    Ok(after)
+}

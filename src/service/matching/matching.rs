@@ -1,0 +1,421 @@
+//! Matching lots with demands, both ways, and the alliance's board of stranded streams. The
+//! database applies the hard filters it can index (category, a bounding box, availability,
+//! price); the domain module ranks what is left in memory. Reads only.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::schema::{
+    demands, listing_grades, listing_properties, listings, offers, organizations,
+};
+use crate::db::{DbConnection, now};
+use crate::domain::demand::DemandStatus;
+use crate::domain::grading::{Properties, PropertyValue, at_least};
+use crate::domain::listing::{DeliveryTerms, ListingStatus, bounding_box};
+use crate::domain::matching::{Breakdown, Lot, Params, Ranked, Want, evaluate, rank};
+use crate::domain::organization::OrgKind;
+use crate::error::ApiError;
+use crate::service::accounts::access::CurrentUser;
+use crate::service::market::catalog::Catalog;
+use crate::service::market::lots::{Listing, ListingRow, load_row as load_listing, views};
+use crate::service::market::search::{grade_among, property_within, within_km};
+use crate::service::matching::demands::{Demand, DemandRow, readable};
+use crate::service::page::{Page, PageQuery};
+
+/// Most candidate lots ranked for one demand; beyond it the nearest are kept.
+const MAX_CANDIDATES: i64 = 20_000;
+
+#[derive(Queryable, Debug, Clone)]
+pub struct MatchRow {
+    pub id: String,
+    pub category_code: String,
+    pub subtype: Option<String>,
+    pub search_price_fen: Option<i64>,
+    pub delivery_terms: DeliveryTerms,
+    pub remaining_kg: i64,
+    pub min_order_kg: i64,
+    pub lat: f64,
+    pub lon: f64,
+    pub available_from: NaiveDateTime,
+    pub available_until: Option<NaiveDateTime>,
+    pub published_at: Option<NaiveDateTime>,
+    pub identification_report_ref: Option<String>,
+}
+
+type MatchColumns = (
+    listings::id,
+    listings::category_code,
+    listings::subtype,
+    listings::search_price_fen,
+    listings::delivery_terms,
+    listings::remaining_kg,
+    listings::min_order_kg,
+    listings::lat,
+    listings::lon,
+    listings::available_from,
+    listings::available_until,
+    listings::published_at,
+    listings::identification_report_ref,
+);
+
+const MATCH_COLUMNS: MatchColumns = (
+    listings::id,
+    listings::category_code,
+    listings::subtype,
+    listings::search_price_fen,
+    listings::delivery_terms,
+    listings::remaining_kg,
+    listings::min_order_kg,
+    listings::lat,
+    listings::lon,
+    listings::available_from,
+    listings::available_until,
+    listings::published_at,
+    listings::identification_report_ref,
+);
+
+impl From<&ListingRow> for MatchRow {
+    fn from(r: &ListingRow) -> Self {
+        Self {
+            id: r.id.clone(),
+            category_code: r.category_code.clone(),
+            subtype: r.subtype.clone(),
+            search_price_fen: r.search_price_fen,
+            delivery_terms: r.delivery_terms,
+            remaining_kg: r.remaining_kg,
+            min_order_kg: r.min_order_kg,
+            lat: r.lat,
+            lon: r.lon,
+            available_from: r.available_from,
+            available_until: r.available_until,
+            published_at: r.published_at,
+            identification_report_ref: r.identification_report_ref.clone(),
+        }
+    }
+}
+
+/// Listing rows to matching facts, with their lab values and grades (in chunks of 500 ids).
+/// `only`: load just the lab values and grades this demand looks at (the others do not change
+/// its score); `None` loads everything.
+fn lots(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    rows: &[MatchRow],
+    only: Option<&Want>,
+) -> QueryResult<Vec<Lot>> {
+    let mut props: HashMap<String, Properties> = HashMap::new();
+    let mut grades: HashMap<String, BTreeMap<String, String>> = HashMap::new();
+    let keys: Option<Vec<&String>> = only.map(|w| w.bounds.keys().collect());
+    let rules: Option<Vec<&String>> = only.map(|w| w.min_grades.keys().collect());
+    for chunk in rows.chunks(500) {
+        let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
+        let mut pq = listing_properties::table
+            .filter(listing_properties::listing_id.eq_any(&ids))
+            .into_boxed();
+        if let Some(keys) = &keys {
+            pq = pq.filter(listing_properties::property_key.eq_any(keys.clone()));
+        }
+        let mut gq = listing_grades::table
+            .filter(listing_grades::listing_id.eq_any(&ids))
+            .into_boxed();
+        if let Some(rules) = &rules {
+            gq = gq.filter(listing_grades::rule.eq_any(rules.clone()));
+        }
+        // A demand without bounds (or minimum grades) needs no lab values (or grades) at all.
+        let props_rows = if keys.as_ref().is_some_and(Vec::is_empty) {
+            Vec::new()
+        } else {
+            pq.load::<(String, String, Option<f64>, Option<String>)>(conn)?
+        };
+        for (lid, key, num, text) in props_rows {
+            let value = match (num, text) {
+                (Some(n), _) => PropertyValue::Number(n),
+                (None, Some(t)) => PropertyValue::Text(t),
+                (None, None) => continue,
+            };
+            props.entry(lid).or_default().insert(key, value);
+        }
+        let grade_rows = if rules.as_ref().is_some_and(Vec::is_empty) {
+            Vec::new()
+        } else {
+            gq.select((
+                listing_grades::listing_id,
+                listing_grades::rule,
+                listing_grades::grade,
+            ))
+            .load::<(String, String, String)>(conn)?
+        };
+        for (lid, rule, grade) in grade_rows {
+            grades.entry(lid).or_default().insert(rule, grade);
+        }
+    }
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let needs = catalog.category(&r.category_code).is_some_and(|c| {
+                c.needs_identification
+                    || r.subtype.as_ref().is_some_and(|s| {
+                        c.subtypes
+                            .iter()
+                            .any(|t| &t.code == s && t.needs_identification)
+                    })
+            });
+            Lot {
+                id: r.id.clone(),
+                category: r.category_code.clone(),
+                subtype: r.subtype.clone(),
+                properties: props.remove(&r.id).unwrap_or_default(),
+                grades: grades.remove(&r.id).unwrap_or_default(),
+                price_fen: r.search_price_fen,
+                delivered: r.delivery_terms == DeliveryTerms::Delivered,
+                remaining_kg: r.remaining_kg,
+                min_order_kg: r.min_order_kg,
+                lat: r.lat,
+                lon: r.lon,
+                available_from: r.available_from,
+                available_until: r.available_until,
+                published_at: r.published_at,
+                identification_missing: needs && r.identification_report_ref.is_none(),
+            }
+        })
+        .collect())
+}
+
+/// Published lots that pass the hard filters the database can check for this demand.
+fn candidates(conn: &mut DbConnection, want: &Want) -> QueryResult<Vec<MatchRow>> {
+    let b = bounding_box(want.lat, want.lon, want.max_distance_km);
+    let mut q = listings::table
+        .filter(listings::status.eq(ListingStatus::Published.as_str()))
+        .filter(listings::category_code.eq_any(want.categories.clone()))
+        .filter(listings::lat.between(b.min_lat, b.max_lat))
+        .filter(listings::lon.between(b.min_lon, b.max_lon))
+        .filter(within_km(want.lat, want.lon, want.max_distance_km))
+        .filter(
+            listings::available_until
+                .is_null()
+                .or(listings::available_until.ge(want.window_from.max(now()))),
+        )
+        // Freight only adds to the price, so a price above the limit can never land within it.
+        .filter(
+            listings::search_price_fen
+                .is_null()
+                .or(listings::search_price_fen.le(want.price_limit_fen)),
+        )
+        .filter(listings::min_order_kg.le(want.quantity_kg))
+        .select(MATCH_COLUMNS)
+        .order(listings::id.asc())
+        .limit(MAX_CANDIDATES)
+        .into_boxed();
+    if let Some(until) = want.window_until {
+        q = q.filter(listings::available_from.le(until));
+    }
+    for (key, bound) in &want.bounds {
+        q = q.filter(property_within(
+            key,
+            bound.min.unwrap_or(f64::MIN),
+            bound.max.unwrap_or(f64::MAX),
+        ));
+    }
+    for (rule, grade) in &want.min_grades {
+        let accepted = at_least(rule, grade).unwrap_or_default();
+        q = q.filter(grade_among(rule, &accepted));
+    }
+    q.load(conn)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListingMatch {
+    pub listing: Listing,
+    pub breakdown: Breakdown,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DemandMatch {
+    pub demand: Demand,
+    pub breakdown: Breakdown,
+}
+
+/// A page of ranked matches after the cursor (score descending, then id).
+fn page<T>(ranked: Ranked<T>, page: &PageQuery) -> Result<Page<(String, Breakdown, T)>, ApiError> {
+    let limit = page.limit()?;
+    let after = page.after::<(f64, String)>()?;
+    let items: Vec<_> = ranked
+        .into_iter()
+        .filter(|(id, b, _)| {
+            after
+                .as_ref()
+                .is_none_or(|(score, last)| b.score < *score || (b.score == *score && id > last))
+        })
+        .take(limit as usize)
+        .collect();
+    Ok(Page::new(items, limit, |(id, b, _)| (b.score, id.clone())))
+}
+
+/// Ranked lots for a demand (its organization and staff).
+pub fn matches_for_demand(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    params: &Params,
+    user: &CurrentUser,
+    id: &str,
+    q: &PageQuery,
+) -> Result<Page<ListingMatch>, ApiError> {
+    let demand = readable(conn, user, id)?;
+    let ranked = rank_lots(conn, catalog, params, &demand.want())?;
+    let Page { items, next_cursor } = page(ranked, q)?;
+    // Full rows only for the page, in its order.
+    let ids: Vec<&str> = items.iter().map(|(id, _, _)| id.as_str()).collect();
+    let mut by_id: HashMap<String, ListingRow> = listings::table
+        .filter(listings::id.eq_any(&ids))
+        .load::<ListingRow>(conn)?
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect();
+    let rows: Vec<ListingRow> = ids.iter().filter_map(|id| by_id.remove(*id)).collect();
+    let listings = views(conn, rows)?;
+    let matches = listings
+        .into_iter()
+        .zip(items)
+        .map(|(listing, (_, breakdown, _))| ListingMatch { listing, breakdown })
+        .collect();
+    Ok(Page {
+        items: matches,
+        next_cursor,
+    })
+}
+
+pub fn rank_lots(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    params: &Params,
+    want: &Want,
+) -> Result<Ranked<()>, ApiError> {
+    let rows = candidates(conn, want)?;
+    let facts = lots(conn, catalog, &rows, Some(want))?;
+    let mut ranked: Ranked<()> = facts
+        .iter()
+        .filter_map(|lot| {
+            evaluate(want, lot, params)
+                .ok()
+                .map(|b| (lot.id.clone(), b, ()))
+        })
+        .collect();
+    rank(&mut ranked);
+    Ok(ranked)
+}
+
+/// Open demands that a lot matches, ranked.
+pub fn rank_demands(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    params: &Params,
+    listing: &ListingRow,
+) -> Result<Ranked<DemandRow>, ApiError> {
+    let lot = lots(conn, catalog, &[MatchRow::from(listing)], None)?.remove(0);
+    let open: Vec<DemandRow> = demands::table
+        .filter(demands::status.eq(DemandStatus::Open))
+        .filter(demands::categories.like(format!("%{}%", listing.category_code)))
+        .load(conn)?;
+    let mut ranked: Ranked<DemandRow> = open
+        .into_iter()
+        .filter_map(|d| {
+            evaluate(&d.want(), &lot, params)
+                .ok()
+                .map(|b| (d.id.clone(), b, d))
+        })
+        .collect();
+    rank(&mut ranked);
+    Ok(ranked)
+}
+
+/// Ranked open demands for a lot (its producer and staff).
+pub fn matches_for_listing(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    params: &Params,
+    user: &CurrentUser,
+    id: &str,
+    q: &PageQuery,
+) -> Result<Page<DemandMatch>, ApiError> {
+    let listing = load_listing(conn, id)?;
+    if !(user.belongs_to(&listing.organization_id) || user.is_staff()) {
+        return Err(ApiError::not_found());
+    }
+    let ranked = rank_demands(conn, catalog, params, &listing)?;
+    Ok(page(ranked, q)?.map(|(_, breakdown, d)| DemandMatch {
+        demand: d.view(),
+        breakdown,
+    }))
+}
+
+/// A lot was published: every open demand it matches gets it queued for its digest; demands not
+/// told within the last hour are told now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StrandedListing {
+    pub listing: Listing,
+    pub days_without_offer: i64,
+    /// The best open demands for it, if any.
+    pub best_matches: Vec<DemandMatch>,
+}
+
+/// Published lots without any offer after `days` (staff and research organizations).
+pub fn stranded(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    params: &Params,
+    user: &CurrentUser,
+    days: i64,
+    page: &PageQuery,
+) -> Result<Page<StrandedListing>, ApiError> {
+    let limit = page.limit()?;
+    if !user.is_staff() {
+        let org = user.require_verified_member()?;
+        let kinds: String = organizations::table
+            .find(org)
+            .select(organizations::kinds)
+            .first(conn)?;
+        if !OrgKind::split(&kinds).contains(&OrgKind::Research) {
+            return Err(ApiError::forbidden(
+                "staff_or_research",
+                "The stranded-streams board is for alliance staff and research organizations.",
+            ));
+        }
+    }
+    let cutoff = now() - Duration::days(days);
+    let mut q = listings::table
+        .filter(listings::status.eq(ListingStatus::Published))
+        .filter(listings::published_at.le(cutoff))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            offers::table.filter(offers::listing_id.eq(listings::id)),
+        )))
+        .order(listings::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = page.after::<String>()? {
+        q = q.filter(listings::id.gt(after));
+    }
+    let rows: Vec<ListingRow> = q.load(conn)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let best = rank_demands(conn, catalog, params, &row)?
+            .into_iter()
+            .take(3)
+            .map(|(_, breakdown, d)| DemandMatch {
+                demand: d.view(),
+                breakdown,
+            })
+            .collect();
+        let days_without_offer = row.published_at.map_or(0, |p| (params.now - p).num_days());
+        let listing = views(conn, vec![row])?.remove(0);
+        out.push(StrandedListing {
+            listing,
+            days_without_offer,
+            best_matches: best,
+        });
+    }
+    Ok(Page::new(out, limit, |s| s.listing.id.clone()))
+}
