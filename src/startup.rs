@@ -82,6 +82,7 @@ impl Application {
                 .app_data(problems::path_config())
                 .app_data(problems::query_config())
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api-spec/openapi.json", spec.clone()))
+                .service(web::redirect("/docs", "/docs/").permanent())
                 .default_service(web::to(problems::fallback))
                 .wrap(from_fn(problems::refuse_nul))
                 .wrap(from_fn(problems::ensure_problem))

@@ -175,7 +175,7 @@ pub async fn login(
     )
 )]
 #[post("/auth/refresh")]
-pub async fn refresh(
+pub async fn refresh_session(
     state: web::Data<AppState>,
     body: web::Json<RefreshRequest>,
 ) -> ApiResult<web::Json<TokenPair>> {
@@ -290,7 +290,7 @@ pub async fn change_password(
     )
 )]
 #[get("/me")]
-pub async fn me(state: web::Data<AppState>, AuthUser(user): AuthUser) -> ApiResult<web::Json<Me>> {
+pub async fn get_me(state: web::Data<AppState>, AuthUser(user): AuthUser) -> ApiResult<web::Json<Me>> {
     Ok(web::Json(
         read(&state, move |conn, _| accounts::me(conn, &user)).await?,
     ))

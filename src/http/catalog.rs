@@ -11,7 +11,7 @@ use crate::startup::AppState;
 /// GB/T 39198 categories with sub-types, lab properties and the grade rules that apply. Public.
 #[utoipa::path(tag = "catalog", responses((status = 200, body = Page<Category>)))]
 #[get("/catalog/categories")]
-pub async fn categories(state: web::Data<AppState>) -> web::Json<Page<Category>> {
+pub async fn list_categories(state: web::Data<AppState>) -> web::Json<Page<Category>> {
     web::Json(Page {
         items: state.catalog.categories.clone(),
         next_cursor: None,
@@ -28,7 +28,7 @@ pub async fn categories(state: web::Data<AppState>) -> web::Json<Page<Category>>
     )
 )]
 #[post("/catalog/grade")]
-pub async fn grade(
+pub async fn grade_sample(
     state: web::Data<AppState>,
     body: web::Json<GradeRequest>,
 ) -> ApiResult<web::Json<GradeResponse>> {

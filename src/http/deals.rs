@@ -47,7 +47,7 @@ async fn page_of(
     )
 )]
 #[get("/deals")]
-pub async fn list(
+pub async fn list_deals(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     filter: web::Query<DealFilter>,
@@ -69,7 +69,7 @@ pub async fn list(
     )
 )]
 #[get("/deals/{id}")]
-pub async fn get(
+pub async fn get_deal(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
@@ -128,7 +128,7 @@ pub async fn record_transfer(
     security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "Deal id"),
-        ("tid" = String, Path, description = "Transfer id"),
+        ("transfer_id" = String, Path, description = "Transfer id"),
     ),
     request_body = ReceiptRequest,
     responses(
@@ -136,8 +136,8 @@ pub async fn record_transfer(
         WriteProblems,
     )
 )]
-#[post("/deals/{id}/transfers/{tid}/receipt")]
-pub async fn receive(
+#[post("/deals/{id}/transfers/{transfer_id}/receipt")]
+pub async fn record_receipt(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<(String, String)>,
@@ -165,7 +165,7 @@ pub async fn receive(
     )
 )]
 #[post("/deals/{id}/complete")]
-pub async fn complete(
+pub async fn complete_deal(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
@@ -191,7 +191,7 @@ pub async fn complete(
     )
 )]
 #[post("/deals/{id}/dispute")]
-pub async fn dispute(
+pub async fn dispute_deal(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
@@ -218,7 +218,7 @@ pub async fn dispute(
     )
 )]
 #[get("/moderation/deals")]
-pub async fn approval_queue(
+pub async fn list_deals_to_approve(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     page: web::Query<PageQuery>,
@@ -246,7 +246,7 @@ pub async fn approval_queue(
     )
 )]
 #[get("/moderation/disputes")]
-pub async fn disputes(
+pub async fn list_disputes(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     page: web::Query<PageQuery>,
@@ -269,7 +269,7 @@ pub async fn disputes(
     )
 )]
 #[post("/moderation/deals/{id}/decision")]
-pub async fn decide(
+pub async fn decide_deal(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,

@@ -31,7 +31,7 @@ fn params(state: &AppState) -> Params {
     )
 )]
 #[post("/demands")]
-pub async fn create(
+pub async fn create_demand(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     body: web::Json<DemandInput>,
@@ -56,7 +56,7 @@ pub async fn create(
     )
 )]
 #[get("/demands")]
-pub async fn list(
+pub async fn list_demands(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     page: web::Query<PageQuery>,
@@ -79,7 +79,7 @@ pub async fn list(
     )
 )]
 #[get("/demands/{id}")]
-pub async fn get(
+pub async fn get_demand(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
@@ -105,7 +105,7 @@ pub async fn get(
     )
 )]
 #[patch("/demands/{id}")]
-pub async fn update(
+pub async fn update_demand(
     req: HttpRequest,
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
@@ -131,7 +131,7 @@ pub async fn update(
     )
 )]
 #[get("/demands/{id}/matches")]
-pub async fn demand_matches(
+pub async fn list_demand_matches(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
@@ -155,7 +155,7 @@ pub async fn demand_matches(
     )
 )]
 #[get("/listings/{id}/matches")]
-pub async fn listing_matches(
+pub async fn list_listing_matches(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
@@ -180,7 +180,7 @@ pub async fn listing_matches(
     )
 )]
 #[get("/alliance/stranded-listings")]
-pub async fn stranded(
+pub async fn list_stranded_listings(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     page: web::Query<PageQuery>,

@@ -23,7 +23,7 @@ use crate::startup::AppState;
     )
 )]
 #[post("/listings")]
-pub async fn create(
+pub async fn create_listing(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     body: web::Json<ListingInput>,
@@ -46,7 +46,7 @@ pub async fn create(
     )
 )]
 #[get("/listings")]
-pub async fn search(
+pub async fn search_listings(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     query: web::Query<SearchQuery>,
@@ -70,7 +70,7 @@ pub async fn search(
     )
 )]
 #[get("/listings/{id}")]
-pub async fn get(
+pub async fn get_listing(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
@@ -95,7 +95,7 @@ pub async fn get(
     )
 )]
 #[patch("/listings/{id}")]
-pub async fn update(
+pub async fn update_listing(
     req: HttpRequest,
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
@@ -121,7 +121,7 @@ pub async fn update(
     )
 )]
 #[post("/listings/{id}/submit")]
-pub async fn submit(
+pub async fn submit_listing(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
@@ -144,7 +144,7 @@ pub async fn submit(
     )
 )]
 #[post("/listings/{id}/withdraw")]
-pub async fn withdraw(
+pub async fn withdraw_listing(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
@@ -167,7 +167,7 @@ pub async fn withdraw(
     )
 )]
 #[get("/moderation/listings")]
-pub async fn review_queue(
+pub async fn list_listings_to_review(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     query: web::Query<PageQuery>,
@@ -191,7 +191,7 @@ pub async fn review_queue(
     )
 )]
 #[post("/moderation/listings/{id}/decision")]
-pub async fn decide(
+pub async fn decide_listing(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,

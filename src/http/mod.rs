@@ -144,72 +144,72 @@ fn api_v1(cfg: &mut ServiceConfig) {
     cfg.service(auth::register)
         .service(auth::verify_email)
         .service(auth::login)
-        .service(auth::refresh)
+        .service(auth::refresh_session)
         .service(auth::logout)
         .service(auth::forgot_password)
         .service(auth::reset_password)
         .service(auth::change_password)
-        .service(auth::me)
+        .service(auth::get_me)
         .service(organizations::get_organization)
         .service(organizations::update_organization)
         .service(organizations::list_sites)
         .service(organizations::add_site)
         .service(organizations::update_site)
-        .service(organizations::invite)
-        .service(organizations::submit_verification)
-        .service(moderation::organizations_queue)
+        .service(organizations::invite_member)
+        .service(organizations::submit_for_verification)
+        .service(moderation::list_organizations_to_verify)
         .service(moderation::decide_organization)
-        .service(moderation::emails)
-        .service(moderation::summary)
-        .service(moderation::audit_log)
+        .service(moderation::list_outbox_emails)
+        .service(moderation::get_moderation_summary)
+        .service(moderation::read_audit_log)
         .service(admin::find_user)
         .service(admin::set_platform_role)
-        .service(catalog::categories)
-        .service(catalog::grade)
-        .service(listings::create)
-        .service(listings::search)
-        .service(listings::get)
-        .service(listings::update)
-        .service(listings::submit)
-        .service(listings::withdraw)
-        .service(listings::review_queue)
-        .service(listings::decide)
-        .service(offers::place)
-        .service(offers::for_listing)
-        .service(offers::mine)
-        .service(offers::get)
-        .service(offers::accept)
-        .service(offers::reject)
-        .service(offers::counter)
-        .service(offers::accept_counter)
-        .service(offers::reject_counter)
-        .service(offers::withdraw)
-        .service(deals::list)
-        .service(deals::get)
+        .service(catalog::list_categories)
+        .service(catalog::grade_sample)
+        .service(listings::create_listing)
+        .service(listings::search_listings)
+        .service(listings::get_listing)
+        .service(listings::update_listing)
+        .service(listings::submit_listing)
+        .service(listings::withdraw_listing)
+        .service(listings::list_listings_to_review)
+        .service(listings::decide_listing)
+        .service(offers::place_offer)
+        .service(offers::list_listing_offers)
+        .service(offers::list_offers)
+        .service(offers::get_offer)
+        .service(offers::accept_offer)
+        .service(offers::reject_offer)
+        .service(offers::counter_offer)
+        .service(offers::accept_counter_offer)
+        .service(offers::reject_counter_offer)
+        .service(offers::withdraw_offer)
+        .service(deals::list_deals)
+        .service(deals::get_deal)
         .service(deals::record_transfer)
-        .service(deals::receive)
-        .service(deals::complete)
-        .service(deals::dispute)
-        .service(deals::approval_queue)
-        .service(deals::disputes)
-        .service(deals::decide)
-        .service(demands::create)
-        .service(demands::list)
-        .service(demands::get)
-        .service(demands::update)
-        .service(demands::demand_matches)
-        .service(demands::listing_matches)
-        .service(demands::stranded)
-        .service(projects::create)
-        .service(projects::list)
-        .service(projects::get)
-        .service(projects::decide)
-        .service(projects::tag_deal)
-        .service(stats::summary)
-        .service(stats::flows)
-        .service(stats::ledger)
-        .service(notifications::list)
-        .service(notifications::mark_read);
+        .service(deals::record_receipt)
+        .service(deals::complete_deal)
+        .service(deals::dispute_deal)
+        .service(deals::list_deals_to_approve)
+        .service(deals::list_disputes)
+        .service(deals::decide_deal)
+        .service(demands::create_demand)
+        .service(demands::list_demands)
+        .service(demands::get_demand)
+        .service(demands::update_demand)
+        .service(demands::list_demand_matches)
+        .service(demands::list_listing_matches)
+        .service(demands::list_stranded_listings)
+        .service(projects::create_project)
+        .service(projects::list_projects)
+        .service(projects::get_project)
+        .service(projects::decide_project)
+        .service(projects::tag_deal_with_project)
+        .service(stats::get_summary)
+        .service(stats::get_flows)
+        .service(stats::get_ledger)
+        .service(notifications::list_notifications)
+        .service(notifications::mark_notification_read);
 }
 
 #[derive(OpenApi)]
@@ -219,8 +219,9 @@ fn api_v1(cfg: &mut ServiceConfig) {
         description = "REST API of the Wufei exchange: producers list bulk industrial solid waste, \
                        receivers bid and are matched, alliance staff moderate. Errors are RFC 9457 \
                        problem+json with a stable `code`.",
-        license(name = "MIT OR Apache-2.0")
+        license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0")
     ),
+    servers((url = "/", description = "This service")),
     components(schemas(Problem, FieldError, SortOrder, OutboxStatus, ReportFormat)),
     modifiers(&BearerAuth),
     tags(
@@ -258,13 +259,51 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// What every operation states, filled in where a handler leaves it implicit: public operations
+/// say so (`security: []`), and every response has a description (its status's reason phrase
+/// when the handler gives none).
+struct Conventions;
+
+impl utoipa::Modify for Conventions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                operation.security.get_or_insert_with(Vec::new);
+                for (status, response) in operation.responses.responses.iter_mut() {
+                    if let RefOr::T(response) = response
+                        && response.description.is_empty()
+                    {
+                        response.description = status
+                            .parse::<u16>()
+                            .ok()
+                            .and_then(|s| StatusCode::from_u16(s).ok())
+                            .and_then(|s| s.canonical_reason())
+                            .unwrap_or("Response")
+                            .to_string();
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The OpenAPI 3.1 document generated from the handlers; `api-spec/openapi.json` must equal it.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, spec) = App::new()
+    let (_, mut spec) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(routes)
         .split_for_parts();
+    // The routes join the document after `ApiDoc`'s own modifiers ran.
+    utoipa::Modify::modify(&Conventions, &mut spec);
     spec
 }
 

@@ -25,7 +25,7 @@ use crate::startup::AppState;
     )
 )]
 #[get("/moderation/organizations")]
-pub async fn organizations_queue(
+pub async fn list_organizations_to_verify(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     query: web::Query<PageQuery>,
@@ -80,7 +80,7 @@ pub struct EmailFilter {
     )
 )]
 #[get("/moderation/emails")]
-pub async fn emails(
+pub async fn list_outbox_emails(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     page: web::Query<PageQuery>,
@@ -101,7 +101,7 @@ pub async fn emails(
     responses((status = 200, body = Console), WriteProblems)
 )]
 #[get("/moderation/summary")]
-pub async fn summary(
+pub async fn get_moderation_summary(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
 ) -> ApiResult<web::Json<Console>> {
@@ -121,7 +121,7 @@ pub async fn summary(
     responses((status = 200, body = Page<AuditEntry>), WriteProblems)
 )]
 #[get("/audit-log")]
-pub async fn audit_log(
+pub async fn read_audit_log(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     query: web::Query<AuditQuery>,

@@ -30,7 +30,7 @@ pub struct NotificationFilter {
     )
 )]
 #[get("/notifications")]
-pub async fn list(
+pub async fn list_notifications(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     page: web::Query<PageQuery>,
@@ -55,7 +55,7 @@ pub async fn list(
     )
 )]
 #[post("/notifications/{id}/read")]
-pub async fn mark_read(
+pub async fn mark_notification_read(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,

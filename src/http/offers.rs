@@ -31,7 +31,7 @@ use crate::startup::AppState;
     )
 )]
 #[post("/listings/{id}/offers")]
-pub async fn place(
+pub async fn place_offer(
     req: HttpRequest,
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
@@ -60,7 +60,7 @@ pub async fn place(
     )
 )]
 #[get("/listings/{id}/offers")]
-pub async fn for_listing(
+pub async fn list_listing_offers(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
@@ -94,7 +94,7 @@ pub struct OfferFilter {
     )
 )]
 #[get("/offers")]
-pub async fn mine(
+pub async fn list_offers(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     filter: web::Query<OfferFilter>,
@@ -119,7 +119,7 @@ pub async fn mine(
     )
 )]
 #[get("/offers/{id}")]
-pub async fn get(
+pub async fn get_offer(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
@@ -156,7 +156,7 @@ pub struct AcceptRequest {
     )
 )]
 #[post("/offers/{id}/accept")]
-pub async fn accept(
+pub async fn accept_offer(
     req: HttpRequest,
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
@@ -197,7 +197,7 @@ pub struct RejectRequest {
     )
 )]
 #[post("/offers/{id}/reject")]
-pub async fn reject(
+pub async fn reject_offer(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
@@ -225,7 +225,7 @@ pub async fn reject(
     )
 )]
 #[post("/offers/{id}/counter")]
-pub async fn counter(
+pub async fn counter_offer(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
@@ -255,7 +255,7 @@ pub async fn counter(
     )
 )]
 #[post("/offers/{id}/accept-counter")]
-pub async fn accept_counter(
+pub async fn accept_counter_offer(
     req: HttpRequest,
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
@@ -283,7 +283,7 @@ pub async fn accept_counter(
     )
 )]
 #[post("/offers/{id}/reject-counter")]
-pub async fn reject_counter(
+pub async fn reject_counter_offer(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
@@ -308,7 +308,7 @@ pub async fn reject_counter(
     )
 )]
 #[post("/offers/{id}/withdraw")]
-pub async fn withdraw(
+pub async fn withdraw_offer(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,

@@ -158,7 +158,7 @@ pub async fn update_site(
     )
 )]
 #[post("/organizations/{id}/invitations")]
-pub async fn invite(
+pub async fn invite_member(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
@@ -182,7 +182,7 @@ pub async fn invite(
     )
 )]
 #[post("/organizations/{id}/verification")]
-pub async fn submit_verification(
+pub async fn submit_for_verification(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,

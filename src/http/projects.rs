@@ -16,7 +16,7 @@ use crate::startup::AppState;
 #[utoipa::path(tag = "alliance", security(("bearer" = [])), request_body = ProjectInput,
     responses((status = 201, body = Project), WriteProblems))]
 #[post("/research-projects")]
-pub async fn create(
+pub async fn create_project(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     body: web::Json<ProjectInput>,
@@ -35,7 +35,7 @@ pub async fn create(
 #[utoipa::path(tag = "alliance", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = Page<Project>), ReadProblems))]
 #[get("/research-projects")]
-pub async fn list(
+pub async fn list_projects(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     page: web::Query<PageQuery>,
@@ -51,7 +51,7 @@ pub async fn list(
 #[utoipa::path(tag = "alliance", security(("bearer" = [])), params(("id" = String, Path, description = "Project id")),
     responses((status = 200, body = ProjectPage), ReadProblems))]
 #[get("/research-projects/{id}")]
-pub async fn get(
+pub async fn get_project(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
@@ -70,7 +70,7 @@ pub async fn get(
 #[utoipa::path(tag = "alliance", security(("bearer" = [])), params(("id" = String, Path, description = "Project id")),
     request_body = ProjectDecision, responses((status = 200, body = Project), WriteProblems))]
 #[post("/research-projects/{id}/decision")]
-pub async fn decide(
+pub async fn decide_project(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
@@ -90,7 +90,7 @@ pub async fn decide(
 #[utoipa::path(tag = "deals", security(("bearer" = [])), params(("id" = String, Path, description = "Deal id")),
     request_body = TagRequest, responses((status = 200, body = Deal), WriteProblems))]
 #[post("/deals/{id}/research-project")]
-pub async fn tag_deal(
+pub async fn tag_deal_with_project(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,

@@ -23,7 +23,7 @@ fn wants_csv(req: &HttpRequest, period: &Period) -> bool {
 /// CO2 avoided. No organization names, no prices; no sign-in needed.
 #[utoipa::path(tag = "statistics", params(Period), responses((status = 200, body = Summary), ReadProblems))]
 #[get("/stats/summary")]
-pub async fn summary(
+pub async fn get_summary(
     state: web::Data<AppState>,
     period: web::Query<Period>,
 ) -> ApiResult<web::Json<Summary>> {
@@ -39,7 +39,7 @@ pub async fn summary(
 #[utoipa::path(tag = "statistics", security(("bearer" = [])), params(Period),
     responses((status = 200, content((Flows = "application/json"), (String = "text/csv"))), WriteProblems))]
 #[get("/stats/flows")]
-pub async fn flows(
+pub async fn get_flows(
     req: HttpRequest,
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
@@ -66,7 +66,7 @@ pub async fn flows(
 #[utoipa::path(tag = "statistics", security(("bearer" = [])), params(("id" = String, Path, description = "Organization id")),
     responses((status = 200, description = "CSV", body = String, content_type = "text/csv"), ReadProblems))]
 #[get("/organizations/{id}/ledger")]
-pub async fn ledger(
+pub async fn get_ledger(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,

@@ -31,6 +31,9 @@ async fn spec_and_docs_are_served() {
     let served: serde_json::Value = res.json().await.unwrap();
     let generated: serde_json::Value = serde_json::from_str(&wufei::http::openapi_json()).unwrap();
     assert_eq!(served, generated);
+    let res = app.get("/docs").await;
+    assert_eq!(res.status(), 308, "/docs redirects to the interactive docs");
+    assert_eq!(res.headers()["location"], "/docs/");
     let res = app.get("/docs/").await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
