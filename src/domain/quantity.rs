@@ -1,13 +1,20 @@
-//! Tonnes and yuan at the edge, kilograms and fen inside (DESIGN §2). Parsing is exact: decimal
-//! strings are read digit by digit, never through a float.
+//! Tonnes and yuan at the edge, kilograms and fen inside (docs/DESIGN.md, "Units"). Parsing is
+//! exact: decimal strings are read digit by digit, never through a float.
 
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 
-/// Largest quantity on one lot or order: ten million tonnes.
-pub const MAX_KG: i64 = 10_000_000_000;
-/// Largest price magnitude: one million yuan per tonne.
-pub const MAX_FEN_PER_T: i64 = 100_000_000;
+/// Largest quantity on one lot or order: just under ten million tonnes (7 integer digits).
+pub const MAX_KG: i64 = 9_999_999_999;
+/// Largest price magnitude: just under one million yuan per tonne (6 integer digits).
+pub const MAX_FEN_PER_T: i64 = 99_999_999;
+
+/// Tonnes as a string, exactly what `parse_tonnes` accepts: positive, at most 7 integer digits
+/// and 3 decimals, no leading zeros. Published in the API spec.
+pub const TONNES_PATTERN: &str =
+    r"^([1-9][0-9]{0,6}(\.[0-9]{1,3})?|0\.([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))$";
+/// Yuan as a string, exactly what `parse_yuan` accepts: may be negative, at most 6 integer
+/// digits and 2 decimals, no leading zeros.
+pub const YUAN_PATTERN: &str = r"^-?(0|[1-9][0-9]{0,5})(\.[0-9]{1,2})?$";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AmountError {
@@ -32,45 +39,46 @@ impl AmountError {
     }
 }
 
-fn parse_scaled(text: &str, decimals: u32) -> Result<i64, AmountError> {
-    let text = text.trim();
-    // Plain decimal notation only: no exponents, no thousands separators, no leading '+'.
-    if text.is_empty()
-        || !text
-            .chars()
-            .enumerate()
-            .all(|(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && c == '-'))
+/// Reads `-?(0|[1-9][0-9]*)(.[0-9]+)?` digit by digit into units of 10^-`decimals`.
+fn parse_scaled(text: &str, decimals: usize, max_int_digits: usize) -> Result<i64, AmountError> {
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (int, frac) = match body.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (body, ""),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int)
+        || (int.len() > 1 && int.starts_with('0'))
+        || (body.contains('.') && !digits(frac))
     {
         return Err(AmountError::NotANumber);
     }
-    let value: Decimal = text.parse().map_err(|_| AmountError::NotANumber)?;
-    if value.normalize().scale() > decimals {
-        return Err(AmountError::TooPrecise(decimals));
+    if frac.len() > decimals {
+        return Err(AmountError::TooPrecise(decimals as u32));
     }
-    (value * Decimal::from(10_i64.pow(decimals)))
-        .to_i64()
-        .ok_or(AmountError::OutOfRange)
+    if int.len() > max_int_digits {
+        return Err(AmountError::OutOfRange);
+    }
+    let scaled = format!("{int}{frac:0<decimals$}");
+    let value: i64 = scaled.parse().map_err(|_| AmountError::OutOfRange)?;
+    Ok(if negative { -value } else { value })
 }
 
 /// `"1250.5"` t → 1 250 500 kg. Zero or negative is refused.
 pub fn parse_tonnes(text: &str) -> Result<i64, AmountError> {
-    let kg = parse_scaled(text, 3)?;
+    let kg = parse_scaled(text, 3, 7)?;
     if kg <= 0 {
         return Err(AmountError::NotPositive);
-    }
-    if kg > MAX_KG {
-        return Err(AmountError::OutOfRange);
     }
     Ok(kg)
 }
 
 /// `"-35.00"` yuan → −3 500 fen. Prices may be negative (a gate fee the producer pays).
 pub fn parse_yuan(text: &str) -> Result<i64, AmountError> {
-    let fen = parse_scaled(text, 2)?;
-    if fen.abs() > MAX_FEN_PER_T {
-        return Err(AmountError::OutOfRange);
-    }
-    Ok(fen)
+    parse_scaled(text, 2, 6)
 }
 
 /// 1 250 500 kg → `"1250.5"`; whole tonnes have no decimals.
@@ -113,6 +121,16 @@ mod tests {
         assert_eq!(parse_tonnes("1e3"), Err(AmountError::NotANumber));
         assert_eq!(parse_tonnes(""), Err(AmountError::NotANumber));
         assert_eq!(parse_tonnes("99999999999"), Err(AmountError::OutOfRange));
+        assert_eq!(parse_tonnes("9999999.999"), Ok(MAX_KG));
+        assert_eq!(parse_tonnes("10000000"), Err(AmountError::OutOfRange));
+        // The published pattern's grammar: no leading zeros, no bare dots, no trailing zeros
+        // beyond the precision.
+        for refused in ["012", "1.", ".5", "+1", "1.5000", "0.000", "1,5", " 1"] {
+            assert!(parse_tonnes(refused).is_err(), "{refused}");
+        }
+        for accepted in ["0.1", "0.01", "0.001", "0.010", "1.000", "7"] {
+            assert!(parse_tonnes(accepted).is_ok(), "{accepted}");
+        }
     }
 
     #[test]
@@ -121,7 +139,10 @@ mod tests {
         assert_eq!(parse_yuan("33.33"), Ok(3333));
         assert_eq!(parse_yuan("0"), Ok(0));
         assert_eq!(parse_yuan("-35.001"), Err(AmountError::TooPrecise(2)));
-        assert_eq!(parse_yuan("-35.000"), Ok(-3500));
+        assert_eq!(parse_yuan("-35.000"), Err(AmountError::TooPrecise(2)));
+        assert_eq!(parse_yuan("-999999.99"), Ok(-MAX_FEN_PER_T));
+        assert_eq!(parse_yuan("1000000"), Err(AmountError::OutOfRange));
+        assert_eq!(parse_yuan("-0"), Ok(0));
     }
 
     #[test]

@@ -304,8 +304,88 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     // The routes join the document after `ApiDoc`'s own modifiers ran.
     utoipa::Modify::modify(&Conventions, &mut spec);
+    refuse_nul_in_schemas(spec)
+}
+
+/// The service refuses U+0000 anywhere in a request (PostgreSQL cannot store it), so every free
+/// string and map key of a request says so with a pattern: in parameters, bodies and the
+/// components they use.
+fn refuse_nul_in_schemas(mut spec: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{AdditionalProperties, ArrayItems, Schema, SchemaType, Type};
+    fn no_nul() -> Schema {
+        Schema::Object(
+            utoipa::openapi::schema::ObjectBuilder::new()
+                .pattern(Some(NO_NUL))
+                .build(),
+        )
+    }
+    fn walk(schema: &mut RefOr<Schema>) {
+        let RefOr::T(schema) = schema else { return };
+        match schema {
+            Schema::Object(o) => {
+                let string = match &o.schema_type {
+                    SchemaType::Type(t) => *t == Type::String,
+                    SchemaType::Array(ts) => ts.contains(&Type::String),
+                    _ => false,
+                };
+                if string && o.pattern.is_none() && o.format.is_none() && o.enum_values.is_none() {
+                    o.pattern = Some(NO_NUL.to_string());
+                }
+                o.properties.values_mut().for_each(walk);
+                if let Some(extra) = o.additional_properties.as_deref_mut()
+                    && let AdditionalProperties::RefOr(inner) = extra
+                {
+                    walk(inner);
+                    o.property_names = Some(Box::new(no_nul()));
+                }
+            }
+            Schema::Array(a) => {
+                if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                    walk(items);
+                }
+            }
+            Schema::OneOf(c) => c.items.iter_mut().for_each(walk),
+            Schema::AllOf(c) => c.items.iter_mut().for_each(walk),
+            Schema::AnyOf(c) => c.items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    if let Some(components) = spec.components.as_mut() {
+        components.schemas.values_mut().for_each(walk);
+    }
+    for item in spec.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for parameter in operation.parameters.iter_mut().flatten() {
+                if let RefOr::T(p) = parameter
+                    && let Some(schema) = p.schema.as_mut()
+                {
+                    walk(schema);
+                }
+            }
+            if let Some(RefOr::T(body)) = operation.request_body.as_mut() {
+                for content in body.content.values_mut() {
+                    if let RefOr::T(content) = content
+                        && let Some(schema) = content.schema.as_mut()
+                    {
+                        walk(schema);
+                    }
+                }
+            }
+        }
+    }
     spec
 }
+
+/// Any text without U+0000.
+const NO_NUL: &str = "^[^\\u0000]*$";
 
 /// The document as committed: pretty JSON with a trailing newline.
 pub fn openapi_json() -> String {

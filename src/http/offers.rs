@@ -10,7 +10,7 @@ use crate::http::extractors::AuthUser;
 use crate::http::trade::{fingerprint, idempotency_key, optional_json, respond};
 use crate::http::{ReadProblems, WriteProblems};
 use crate::service::idempotency::{self, Stored};
-use crate::service::input::Decimal;
+use crate::service::input::Tonnes;
 use crate::service::market::offers::{self, Acceptance, CounterRequest, Offer, OfferRequest};
 use crate::service::page::{Page, PageQuery};
 use crate::startup::AppState;
@@ -137,7 +137,7 @@ pub async fn get_offer(
 #[serde(deny_unknown_fields)]
 pub struct AcceptRequest {
     /// Accept only part of the offer (tonnes); the whole offer when absent.
-    pub quantity_t: Option<Decimal>,
+    pub quantity_t: Option<Tonnes>,
 }
 
 /// The producer accepts an offer, whole or in part: the tonnage is taken from the lot atomically

@@ -41,7 +41,7 @@ pub struct RegisterRequest {
     pub organization: Option<NewOrganization>,
     /// …or the token of an invitation to an existing one (exactly one of the two).
     #[validate(length(min = 1, max = 200))]
-    #[schema(max_length = 200)]
+    #[schema(min_length = 1, max_length = 200)]
     pub invitation_token: Option<String>,
 }
 

@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::accounts::tokens::new_id;
 use crate::service::audit::{self, Entry};
-use crate::service::input::{Checks, Decimal};
+use crate::service::input::{Checks, Tonnes};
 use crate::service::market::catalog::Catalog;
 use crate::service::market::deals::{self as deal_records, Deal, DealRow};
 use crate::service::market::lots::{Listing, ListingRow, views};
@@ -38,7 +38,7 @@ pub struct ProjectInput {
     #[schema(minimum = 1, maximum = 9)]
     pub trl: i32,
     /// Tonnes the trial needs.
-    pub trial_t: Decimal,
+    pub trial_t: Tonnes,
 }
 
 #[derive(Debug, Serialize, ToSchema, Clone)]

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use crate::config::TradeSettings;
 use crate::db::schema::{listings, organizations, sites};
 use crate::db::{DbConnection, now};
-use crate::domain::grading::{GradeResult, Properties};
+use crate::domain::grading::{GradeResult, Properties, PropertyValue};
 use crate::domain::listing::{
     DeliveryTerms, Generation, HAZARDOUS_CHARACTERISTICS, ListingEvent, ListingStatus,
     PricingModel, SupplyPattern, hazardous_reason,
@@ -24,7 +24,7 @@ use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::accounts::tokens::new_id;
 use crate::service::audit::{self, Entry};
-use crate::service::input::{Checks, Decimal};
+use crate::service::input::{Checks, Tonnes, Yuan};
 use crate::service::market::catalog::{Catalog, hazardous};
 use crate::service::market::lots::{
     self, Attachment, Details, LabReport, Listing, Terms, load, load_row, views, visible,
@@ -39,7 +39,7 @@ use crate::service::page::{Page, PageQuery};
 pub struct Supply {
     pub pattern: SupplyPattern,
     /// Tonnes per month, for a recurring supply.
-    pub monthly_t: Option<Decimal>,
+    pub monthly_t: Option<Tonnes>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -47,9 +47,9 @@ pub struct Supply {
 pub struct Pricing {
     pub model: PricingModel,
     /// Yuan per tonne, 2 decimals; negative = a gate fee the producer pays. Required for `fixed`.
-    pub price_per_t: Option<Decimal>,
+    pub price_per_t: Option<Yuan>,
     /// Lowest acceptable price for `offers` (may be negative).
-    pub reserve_per_t: Option<Decimal>,
+    pub reserve_per_t: Option<Yuan>,
 }
 
 /// Everything a producer says about a lot (create, and the full state an edit is checked as).
@@ -66,8 +66,8 @@ pub struct ListingInput {
     #[schema(max_length = 5000)]
     pub description: String,
     /// Tonnes, up to 3 decimals, as a string or number.
-    pub quantity_t: Decimal,
-    pub min_order_t: Decimal,
+    pub quantity_t: Tonnes,
+    pub min_order_t: Tonnes,
     pub supply: Supply,
     pub generation: Generation,
     pub site_id: String,
@@ -76,8 +76,9 @@ pub struct ListingInput {
     pub available_until: Option<DateTime<Utc>>,
     pub delivery_terms: DeliveryTerms,
     pub pricing: Pricing,
+    /// Lab values by property key (the category's properties in the catalog), at most 40.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = properties_schema)]
     pub properties: Properties,
     pub lab_report: Option<LabReport>,
     /// Reference of the hazardous-waste identification report (鉴别报告), needed for sludge and
@@ -93,6 +94,17 @@ pub struct ListingInput {
     #[serde(default)]
     #[schema(max_items = 5)]
     pub attachments: Vec<Attachment>,
+}
+
+/// Lab values: at most 40, each a number or one of its property's choices.
+fn properties_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::PartialSchema;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(PropertyValue::schema()))
+        .max_properties(Some(40))
+        .build()
 }
 
 /// A checked lot, in storage units.
@@ -419,11 +431,11 @@ fn as_input(l: &Listing) -> ListingInput {
         subtype: l.subtype.clone(),
         title: l.title.clone(),
         description: l.description.clone(),
-        quantity_t: Decimal::Text(l.quantity_t.clone()),
-        min_order_t: Decimal::Text(l.min_order_t.clone()),
+        quantity_t: Tonnes::of(l.quantity_t.clone()),
+        min_order_t: Tonnes::of(l.min_order_t.clone()),
         supply: Supply {
             pattern: l.supply.pattern,
-            monthly_t: l.supply.monthly_t.clone().map(Decimal::Text),
+            monthly_t: l.supply.monthly_t.clone().map(Tonnes::of),
         },
         generation: l.generation,
         site_id: l.site_id.clone(),
@@ -432,8 +444,8 @@ fn as_input(l: &Listing) -> ListingInput {
         delivery_terms: l.delivery_terms,
         pricing: Pricing {
             model: l.pricing.model,
-            price_per_t: l.pricing.price_per_t.clone().map(Decimal::Text),
-            reserve_per_t: l.pricing.reserve_per_t.clone().map(Decimal::Text),
+            price_per_t: l.pricing.price_per_t.clone().map(Yuan::of),
+            reserve_per_t: l.pricing.reserve_per_t.clone().map(Yuan::of),
         },
         properties: l.properties.clone(),
         lab_report: Some(l.lab_report.clone()),
@@ -456,8 +468,8 @@ pub struct ListingPatch {
     pub title: Option<String>,
     #[schema(max_length = 5000)]
     pub description: Option<String>,
-    pub quantity_t: Option<Decimal>,
-    pub min_order_t: Option<Decimal>,
+    pub quantity_t: Option<Tonnes>,
+    pub min_order_t: Option<Tonnes>,
     pub supply: Option<Supply>,
     pub generation: Option<Generation>,
     pub site_id: Option<String>,
@@ -465,7 +477,7 @@ pub struct ListingPatch {
     pub available_until: Option<DateTime<Utc>>,
     pub delivery_terms: Option<DeliveryTerms>,
     pub pricing: Option<Pricing>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = properties_schema)]
     pub properties: Option<Properties>,
     pub lab_report: Option<LabReport>,
     #[schema(max_length = 200)]

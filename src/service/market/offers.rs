@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::accounts::tokens::new_id;
 use crate::service::audit::{self, Entry};
-use crate::service::input::{Checks, Decimal};
+use crate::service::input::{Checks, Tonnes, Yuan};
 use crate::service::market::deals::{self, Agreement, Deal};
 use crate::service::market::lots::{self, ListingRow, load_row as load_listing, visible};
 use crate::service::notifications::{Notice, notify, notify_owners};
@@ -31,9 +31,9 @@ const MAX_EXPIRY_DAYS: i64 = 90;
 #[serde(deny_unknown_fields)]
 pub struct OfferRequest {
     /// Tonnes, at least the lot's minimum order (research trials may ask for less), at most what remains.
-    pub quantity_t: Decimal,
+    pub quantity_t: Tonnes,
     /// Yuan per tonne; negative means the producer pays a gate fee.
-    pub price_per_t: Decimal,
+    pub price_per_t: Yuan,
     pub available_from: Option<DateTime<Utc>>,
     pub available_until: Option<DateTime<Utc>>,
     pub intended_use: IntendedUse,
@@ -503,8 +503,8 @@ pub fn reject(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CounterRequest {
-    pub price_per_t: Option<Decimal>,
-    pub quantity_t: Option<Decimal>,
+    pub price_per_t: Option<Yuan>,
+    pub quantity_t: Option<Tonnes>,
     #[schema(max_length = 2000)]
     pub message: Option<String>,
 }
@@ -645,7 +645,7 @@ pub fn accept(
     trade: &TradeSettings,
     user: &CurrentUser,
     id: &str,
-    quantity: Option<&Decimal>,
+    quantity: Option<&Tonnes>,
 ) -> Result<Acceptance, ApiError> {
     let offer = load_row(conn, id)?;
     let listing = authorize(conn, user, &offer, OfferEvent::Accept)?;

@@ -62,19 +62,19 @@ pub struct SearchQuery {
     #[param(minimum = 0.1, maximum = 2000.0)]
     #[validate(range(min = 0.1, max = 2000.0))]
     pub radius_km: Option<f64>,
-    /// Remaining tonnes at least.
-    #[param(max_length = 20)]
-    #[validate(length(max = 20))]
+    /// Remaining tonnes at least (the grammar of `Tonnes`).
+    #[param(max_length = 11, pattern = r"^([1-9][0-9]{0,6}(\.[0-9]{1,3})?|0\.([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))$")]
+    #[validate(length(max = 11))]
     pub min_quantity_t: Option<String>,
-    #[param(max_length = 20)]
-    #[validate(length(max = 20))]
+    #[param(max_length = 11, pattern = r"^([1-9][0-9]{0,6}(\.[0-9]{1,3})?|0\.([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))$")]
+    #[validate(length(max = 11))]
     pub max_quantity_t: Option<String>,
     /// Yuan per tonne (fixed price, or reserve of an offers lot); negative is a gate fee.
-    #[param(max_length = 20)]
-    #[validate(length(max = 20))]
+    #[param(max_length = 11, pattern = r"^-?(0|[1-9][0-9]{0,5})(\.[0-9]{1,2})?$")]
+    #[validate(length(max = 11))]
     pub min_price: Option<String>,
-    #[param(max_length = 20)]
-    #[validate(length(max = 20))]
+    #[param(max_length = 11, pattern = r"^-?(0|[1-9][0-9]{0,5})(\.[0-9]{1,2})?$")]
+    #[validate(length(max = 11))]
     pub max_price: Option<String>,
     pub delivery_terms: Option<DeliveryTerms>,
     /// Lots available on this date.

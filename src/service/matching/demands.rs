@@ -21,7 +21,7 @@ use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::accounts::tokens::new_id;
 use crate::service::audit::{self, Entry};
-use crate::service::input::{Checks, Decimal};
+use crate::service::input::{Checks, Tonnes, Yuan};
 use crate::service::market::catalog::Catalog;
 use crate::service::page::{Page, PageQuery};
 
@@ -31,25 +31,25 @@ pub struct DemandInput {
     #[schema(min_length = 3, max_length = 200)]
     pub title: String,
     /// GB/T 39198 codes, 1–5.
+    #[schema(min_items = 1, max_items = 5)]
     pub categories: Vec<String>,
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub subtypes: Vec<String>,
     /// Lab value limits, e.g. `{"loi_pct": {"max": 8.0}}`.
     #[serde(default)]
-    #[schema(value_type = Object)]
     pub property_bounds: BTreeMap<String, Bound>,
     /// Minimum grades by rule, e.g. `{"fly_ash": "II"}` (that grade or better).
     #[serde(default)]
-    #[schema(value_type = Object)]
     pub min_grades: BTreeMap<String, String>,
     /// Tonnes wanted (per month when recurring).
-    pub quantity_t: Decimal,
+    pub quantity_t: Tonnes,
     pub supply_pattern: SupplyPattern,
     pub site_id: String,
     #[schema(minimum = 1, maximum = 2000)]
     pub max_distance_km: f64,
     /// The most it pays per tonne, or (negative) the least gate fee it accepts.
-    pub price_limit_per_t: Decimal,
+    pub price_limit_per_t: Yuan,
     pub available_from: Option<DateTime<Utc>>,
     pub available_until: Option<DateTime<Utc>>,
     pub intended_use: IntendedUse,
@@ -390,8 +390,8 @@ pub struct DemandPatch {
     pub status: Option<DemandStatus>,
     #[schema(minimum = 1, maximum = 2000)]
     pub max_distance_km: Option<f64>,
-    pub price_limit_per_t: Option<Decimal>,
-    pub quantity_t: Option<Decimal>,
+    pub price_limit_per_t: Option<Yuan>,
+    pub quantity_t: Option<Tonnes>,
     pub available_until: Option<DateTime<Utc>>,
     #[schema(min_length = 3, max_length = 200)]
     pub title: Option<String>,
@@ -430,14 +430,14 @@ pub fn update(
         quantity_t: patch
             .quantity_t
             .clone()
-            .unwrap_or(Decimal::Text(current.quantity_t.clone())),
+            .unwrap_or(Tonnes::of(current.quantity_t.clone())),
         supply_pattern: current.supply_pattern,
         site_id: current.site_id.clone(),
         max_distance_km: patch.max_distance_km.unwrap_or(current.max_distance_km),
         price_limit_per_t: patch
             .price_limit_per_t
             .clone()
-            .unwrap_or(Decimal::Text(current.price_limit_per_t.clone())),
+            .unwrap_or(Yuan::of(current.price_limit_per_t.clone())),
         available_from: Some(current.available_from),
         available_until: patch.available_until.or(current.available_until),
         intended_use: current.intended_use,
