@@ -12,7 +12,7 @@ import schemathesis
 # code -> why a schema cannot state it
 BUSINESS_RULES = {
     # Accounts
-    "weak_password": "password strength is judged by zxcvbn against the user's own name and email",
+    "too_weak": "password strength is judged by zxcvbn against the user's own name and email",
     "invalid_uscc": "the USCC check character is computed (GB 32100-2015 mod-31 weights)",
     "invalid_token": "a token is valid only if the server issued it and it is unspent and unexpired",
     "wrong_password": "the current password is a secret the server checks",
@@ -49,11 +49,16 @@ BUSINESS_RULES = {
     "not_positive": "a tonnage must be above zero",
     "range": "a bound whose valid range depends on another field",
     "grade_rule": "grading rules apply to the categories the catalog gives them",
+    "unknown_version": "CO2 factor versions are data the alliance publishes",
+    "unknown_grade": "grading rules and their grades come from the catalog",
+    "min_above_max": "a bound's min is compared with its max in the same body",
+    "blank": "white space differs between regex engines (Unicode White_Space vs \\s), so 'not only white space' has no portable pattern",
     # Trade
     "version_mismatch": "If-Match must name the current version, which is data",
     "idempotency_key_reused": "an Idempotency-Key reused with another body",
     "weight_difference_flagged": "weighbridge tolerance is a configured percentage",
-    "tare_exceeds_gross": "tare is compared with the gross weight of the same body",
+    "not_below_gross": "tare is compared with the gross weight of the same body",
+    "mismatch": "net weight, when sent, must equal gross minus tare of the same body",
     "uscc_override_required": "an organization whose USCC check failed is verified only with an override",
 }
 

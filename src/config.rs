@@ -1,4 +1,4 @@
-//! Settings read from the environment (DESIGN §13); every one has a default for the embedded setup.
+//! Settings read from the environment (README.md, "Configuration"); every one has a default for the embedded setup.
 
 use std::path::{Path, PathBuf};
 
@@ -17,7 +17,7 @@ pub struct Settings {
     pub smtp_url: Option<SecretString>,
     pub mail_from: String,
     pub log_json: bool,
-    /// Lifetime of access tokens in seconds (≤ 15 minutes, DESIGN §11).
+    /// Lifetime of access tokens in seconds (≤ 15 minutes, docs/DESIGN.md, "Security").
     pub access_token_ttl_secs: i64,
     pub refresh_token_ttl_days: i64,
     /// Seconds a pool checkout may wait before the request answers 503.

@@ -1,4 +1,4 @@
-//! Deals and truckloads: the deal state machine and the weighbridge tolerance (DESIGN §6).
+//! Deals and truckloads: the deal state machine and the weighbridge tolerance (docs/DESIGN.md, "Deals").
 
 text_enum! {
     pub enum DealStatus {

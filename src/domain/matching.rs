@@ -27,12 +27,32 @@ use crate::domain::grading::{Properties, PropertyValue, RULES, at_least};
 use crate::domain::listing::haversine_km;
 
 /// A lower and/or upper limit on a lab value.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Bound {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
 }
+
+/// `min`, `max` or both, as numbers: a bound with neither limits nothing and is refused.
+impl utoipa::PartialSchema for Bound {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+        let number = || ObjectBuilder::new().schema_type(Type::Number);
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property("min", number())
+            .property("max", number())
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+            .min_properties(Some(1))
+            .description(Some("A lower and/or upper limit on a lab value"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Bound {}
 
 /// What a demand asks for.
 #[derive(Debug, Clone)]

@@ -1,4 +1,4 @@
-//! Organizations: kinds, roles and the verification state machine (DESIGN §3).
+//! Organizations: kinds, roles and the verification state machine (docs/DESIGN.md, "Organizations").
 
 text_enum! {
     /// What an organization does on the exchange; the alliance itself is kind `alliance`.
@@ -57,15 +57,16 @@ text_enum! {
     }
 }
 
-/// What can happen to an organization's verification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VerificationEvent {
-    /// The owner asks for verification (again, after a rejection).
-    Submit,
-    /// Staff verify.
-    Verify,
-    /// Staff reject, with a reason.
-    Reject,
+state_events! {
+    /// What can happen to an organization's verification.
+    pub enum VerificationEvent {
+        /// The owner asks for verification (again, after a rejection).
+        Submit => "submitted for verification",
+        /// Staff verify.
+        Verify => "verified",
+        /// Staff reject, with a reason.
+        Reject => "rejected",
+    }
 }
 
 /// The verification state machine. Suspension is a separate flag: it stops a verified

@@ -1,4 +1,4 @@
-//! Research projects (科研成果转化) and their state machine (DESIGN §8).
+//! Research projects (科研成果转化) and their state machine (docs/DESIGN.md, "The alliance").
 
 text_enum! {
     pub enum ProjectStatus {
@@ -10,16 +10,17 @@ text_enum! {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProjectEvent {
-    /// Staff approve a proposal.
-    Approve,
-    /// Staff reject a proposal, with a reason.
-    Reject,
-    /// The trial starts (owner or staff).
-    Start,
-    /// The trial ends (owner or staff).
-    Finish,
+state_events! {
+    pub enum ProjectEvent {
+        /// Staff approve a proposal.
+        Approve => "approved",
+        /// Staff reject a proposal, with a reason.
+        Reject => "rejected",
+        /// The trial starts (owner or staff).
+        Start => "started",
+        /// The trial ends (owner or staff).
+        Finish => "finished",
+    }
 }
 
 pub fn transition(from: ProjectStatus, event: ProjectEvent) -> Option<ProjectStatus> {

@@ -1,4 +1,4 @@
-//! Timestamps are stored as naive UTC and spoken as RFC 3339 with `Z` (DESIGN §2).
+//! Timestamps are stored as naive UTC and spoken as RFC 3339 with `Z` (docs/DESIGN.md, "Units").
 
 use chrono::{NaiveDateTime, SecondsFormat};
 use serde::Serializer;

@@ -6,7 +6,7 @@ const WEIGHTS: [u32; 17] = [
 ];
 
 /// A well-formed code either carries a correct check character or not. Some genuine early codes
-/// fail the check, so a failing code is not refused outright: staff must override it (DESIGN §3).
+/// fail the check, so a failing code is not refused outright: staff must override it (docs/DESIGN.md, "Organizations").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UsccCheck {
     Valid,

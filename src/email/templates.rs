@@ -25,7 +25,7 @@ pub enum Email<'a> {
         organization: &'a str,
         link: &'a str,
     },
-    /// An in-app notification mirrored by email (the notification kinds of DESIGN §9).
+    /// An in-app notification mirrored by email (the notification kinds of docs/DESIGN.md, "Notifications").
     Notice {
         title: &'a str,
         body: &'a str,

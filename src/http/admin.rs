@@ -1,24 +1,14 @@
 //! /admin: admins grant and revoke the staff role.
 
 use actix_web::{get, post, web};
-use serde::Deserialize;
-use utoipa::IntoParams;
-use validator::Validate;
 
 use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
-use crate::http::{WriteProblems, read, write};
-use crate::service::accounts::users::{self as admin, PlatformRoleRequest, UserSummary};
+use crate::http::{ReadProblems, WriteProblems, read, write};
+use crate::service::accounts::users::{
+    self as admin, PlatformRoleRequest, UserLookup, UserSummary,
+};
 use crate::startup::AppState;
-
-#[derive(Debug, Deserialize, IntoParams, Validate)]
-#[into_params(parameter_in = Query)]
-pub struct UserLookup {
-    /// Exact email address (case-insensitive).
-    #[param(max_length = 254)]
-    #[validate(length(max = 254))]
-    pub email: String,
-}
 
 /// Finds a user by email (admins).
 #[utoipa::path(
@@ -27,7 +17,7 @@ pub struct UserLookup {
     params(UserLookup),
     responses(
         (status = 200, body = UserSummary),
-        WriteProblems,
+        ReadProblems,
     )
 )]
 #[get("/admin/users")]
@@ -36,11 +26,7 @@ pub async fn find_user(
     AuthUser(user): AuthUser,
     query: web::Query<UserLookup>,
 ) -> ApiResult<web::Json<UserSummary>> {
-    query.validate()?;
-    let found = read(&state, move |conn, _| {
-        admin::find_user(conn, &user, &query.email)
-    })
-    .await?;
+    let found = read(&state, move |conn, _| admin::find_user(conn, &user, &query)).await?;
     Ok(web::Json(found))
 }
 

@@ -5,71 +5,16 @@ use std::time::Duration;
 use actix_extensible_rate_limit::HeaderCompatibleOutput;
 use actix_extensible_rate_limit::backend::{Backend, SimpleInput};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use serde::Deserialize;
-use utoipa::ToSchema;
-use validator::Validate;
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::extractors::AuthUser;
 use crate::http::{ReadProblems, WriteProblems, read, write};
 use crate::service::accounts::sessions::TokenPair;
-use crate::service::accounts::users::{self as accounts, Accepted, Me, RegisterRequest};
+use crate::service::accounts::users::{
+    self as accounts, Accepted, ChangePasswordRequest, ForgotRequest, LoginRequest, Me,
+    RefreshRequest, RegisterRequest, ResetRequest, TokenRequest,
+};
 use crate::startup::AppState;
-
-#[derive(Debug, Deserialize, ToSchema, Validate)]
-#[serde(deny_unknown_fields)]
-pub struct TokenRequest {
-    #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub token: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema, Validate)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    #[validate(length(min = 1, max = 254))]
-    #[schema(min_length = 1, max_length = 254)]
-    pub email: String,
-    #[validate(length(min = 1, max = 1024))]
-    #[schema(min_length = 1, max_length = 1024)]
-    pub password: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema, Validate)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshRequest {
-    #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub refresh_token: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema, Validate)]
-#[serde(deny_unknown_fields)]
-pub struct ForgotRequest {
-    #[validate(length(min = 1, max = 254))]
-    #[schema(min_length = 1, max_length = 254)]
-    pub email: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema, Validate)]
-#[serde(deny_unknown_fields)]
-pub struct ResetRequest {
-    #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub token: String,
-    #[schema(min_length = 12, max_length = 128)]
-    pub new_password: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema, Validate)]
-#[serde(deny_unknown_fields)]
-pub struct ChangePasswordRequest {
-    #[validate(length(min = 1, max = 1024))]
-    #[schema(min_length = 1, max_length = 1024)]
-    pub current_password: String,
-    #[schema(min_length = 12, max_length = 128)]
-    pub new_password: String,
-}
 
 /// Registers a user with a new organization, or into an existing one by invitation. Answers the
 /// same for a new and a known email; the verification link arrives by email.
@@ -109,11 +54,7 @@ pub async fn verify_email(
     state: web::Data<AppState>,
     body: web::Json<TokenRequest>,
 ) -> ApiResult<HttpResponse> {
-    body.validate()?;
-    write(&state, move |conn, _| {
-        accounts::verify_email(conn, &body.token)
-    })
-    .await?;
+    write(&state, move |conn, _| accounts::verify_email(conn, &body)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ok"})))
 }
 
@@ -132,15 +73,14 @@ pub async fn login(
     state: web::Data<AppState>,
     body: web::Json<LoginRequest>,
 ) -> ApiResult<web::Json<TokenPair>> {
-    body.validate()?;
-    let LoginRequest { email, password } = body.into_inner();
+    let body = body.into_inner();
     let ip = req
         .peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
     let keys = [
         format!("login:ip:{ip}"),
-        format!("login:account:{}", email.trim().to_lowercase()),
+        format!("login:account:{}", body.email.trim().to_lowercase()),
     ];
     let limit = &state.settings.login_throttle;
     let mut counted = Vec::with_capacity(keys.len());
@@ -156,7 +96,7 @@ pub async fn login(
         }
         counted.push(token);
     }
-    let pair = accounts::login(&state.db, &state.keys, email, password).await?;
+    let pair = accounts::login(&state.db, &state.keys, body).await?;
     // Only failures count against the limits.
     for token in counted {
         let Ok(()) = state.throttle.rollback(token).await;
@@ -179,10 +119,9 @@ pub async fn refresh_session(
     state: web::Data<AppState>,
     body: web::Json<RefreshRequest>,
 ) -> ApiResult<web::Json<TokenPair>> {
-    body.validate()?;
     // A reused token's refusal is answered after its family's revocation committed.
     let rotated = write(&state, move |conn, app| {
-        accounts::refresh(conn, &app.keys, &body.refresh_token)
+        accounts::refresh(conn, &app.keys, &body)
     })
     .await?;
     Ok(web::Json(rotated?))
@@ -202,11 +141,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     body: web::Json<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
-    body.validate()?;
-    write(&state, move |conn, _| {
-        accounts::logout(conn, &body.refresh_token)
-    })
-    .await?;
+    write(&state, move |conn, _| accounts::logout(conn, &body)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -224,9 +159,8 @@ pub async fn forgot_password(
     state: web::Data<AppState>,
     body: web::Json<ForgotRequest>,
 ) -> ApiResult<HttpResponse> {
-    body.validate()?;
     let accepted = write(&state, move |conn, app| {
-        accounts::forgot_password(conn, &app.settings.public_url, &body.email)
+        accounts::forgot_password(conn, &app.settings.public_url, &body)
     })
     .await?;
     Ok(HttpResponse::Accepted().json(accepted))
@@ -246,12 +180,7 @@ pub async fn reset_password(
     state: web::Data<AppState>,
     body: web::Json<ResetRequest>,
 ) -> ApiResult<HttpResponse> {
-    body.validate()?;
-    let ResetRequest {
-        token,
-        new_password,
-    } = body.into_inner();
-    accounts::reset_password(&state.db, token, new_password).await?;
+    accounts::reset_password(&state.db, body.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -271,12 +200,7 @@ pub async fn change_password(
     AuthUser(user): AuthUser,
     body: web::Json<ChangePasswordRequest>,
 ) -> ApiResult<HttpResponse> {
-    body.validate()?;
-    let ChangePasswordRequest {
-        current_password,
-        new_password,
-    } = body.into_inner();
-    accounts::change_password(&state.db, &user, current_password, new_password).await?;
+    accounts::change_password(&state.db, &user, body.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -290,7 +214,10 @@ pub async fn change_password(
     )
 )]
 #[get("/me")]
-pub async fn get_me(state: web::Data<AppState>, AuthUser(user): AuthUser) -> ApiResult<web::Json<Me>> {
+pub async fn get_me(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+) -> ApiResult<web::Json<Me>> {
     Ok(web::Json(
         read(&state, move |conn, _| accounts::me(conn, &user)).await?,
     ))

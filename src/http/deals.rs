@@ -12,7 +12,7 @@ use crate::http::{ReadProblems, WriteProblems};
 use crate::service::idempotency::{self, Stored};
 use crate::service::market::deals::{
     self, Deal, DealDecisionRequest, DealDetail, DisputeRequest, ReceiptRequest, Transfer,
-    TransferRequest,
+    TransferInput,
 };
 use crate::service::page::{Page, PageQuery};
 use crate::startup::AppState;
@@ -92,7 +92,7 @@ pub async fn get_deal(
         ("id" = String, Path, description = "Deal id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h; 1 to 200 visible ASCII characters", pattern = "^[!-~]{1,200}$"),
     ),
-    request_body = TransferRequest,
+    request_body = TransferInput,
     responses(
         (status = 201, body = Transfer),
         WriteProblems,
@@ -104,7 +104,7 @@ pub async fn record_transfer(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
-    body: web::Json<TransferRequest>,
+    body: web::Json<TransferInput>,
 ) -> ApiResult<HttpResponse> {
     let key = idempotency_key(&req)?;
     let hash = fingerprint(&req, &*body);
@@ -214,7 +214,7 @@ pub async fn dispute_deal(
     params(PageQuery),
     responses(
         (status = 200, body = Page<Deal>),
-        WriteProblems,
+        ReadProblems,
     )
 )]
 #[get("/moderation/deals")]
@@ -242,7 +242,7 @@ pub async fn list_deals_to_approve(
     params(PageQuery),
     responses(
         (status = 200, body = Page<Deal>),
-        WriteProblems,
+        ReadProblems,
     )
 )]
 #[get("/moderation/disputes")]

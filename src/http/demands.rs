@@ -176,7 +176,7 @@ pub async fn list_listing_matches(
     params(PageQuery),
     responses(
         (status = 200, body = Page<StrandedListing>),
-        WriteProblems,
+        ReadProblems,
     )
 )]
 #[get("/alliance/stranded-listings")]

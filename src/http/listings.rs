@@ -163,7 +163,7 @@ pub async fn withdraw_listing(
     params(PageQuery),
     responses(
         (status = 200, body = Page<Listing>),
-        WriteProblems,
+        ReadProblems,
     )
 )]
 #[get("/moderation/listings")]

@@ -83,6 +83,9 @@ pub enum ReadProblems {
     /// Not signed in, or the token is invalid or expired.
     #[response(status = 401, content_type = "application/problem+json")]
     Unauthorized(Problem),
+    /// Signed in, but the caller's role or organization may not read this.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
     /// No such object, or not one the caller may know of.
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(Problem),
@@ -316,6 +319,7 @@ fn refuse_nul_in_schemas(mut spec: utoipa::openapi::OpenApi) -> utoipa::openapi:
     fn no_nul() -> Schema {
         Schema::Object(
             utoipa::openapi::schema::ObjectBuilder::new()
+                .schema_type(Type::String)
                 .pattern(Some(NO_NUL))
                 .build(),
         )

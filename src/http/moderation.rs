@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 use crate::domain::outbox::OutboxStatus;
 use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
-use crate::http::{WriteProblems, read, write};
+use crate::http::{ReadProblems, WriteProblems, read, write};
 use crate::service::accounts::organizations::{self, Organization, OrganizationDecisionRequest};
 use crate::service::alliance::moderation::{self, Console, OutboxEmail};
 use crate::service::audit::{self, AuditEntry, AuditQuery};
@@ -21,7 +21,7 @@ use crate::startup::AppState;
     params(PageQuery),
     responses(
         (status = 200, body = Page<Organization>),
-        WriteProblems,
+        ReadProblems,
     )
 )]
 #[get("/moderation/organizations")]
@@ -76,7 +76,7 @@ pub struct EmailFilter {
     params(PageQuery, EmailFilter),
     responses(
         (status = 200, body = Page<OutboxEmail>),
-        WriteProblems,
+        ReadProblems,
     )
 )]
 #[get("/moderation/emails")]
@@ -98,7 +98,7 @@ pub async fn list_outbox_emails(
 #[utoipa::path(
     tag = "moderation",
     security(("bearer" = [])),
-    responses((status = 200, body = Console), WriteProblems)
+    responses((status = 200, body = Console), ReadProblems)
 )]
 #[get("/moderation/summary")]
 pub async fn get_moderation_summary(
@@ -118,7 +118,7 @@ pub async fn get_moderation_summary(
     tag = "moderation",
     security(("bearer" = [])),
     params(AuditQuery, PageQuery),
-    responses((status = 200, body = Page<AuditEntry>), WriteProblems)
+    responses((status = 200, body = Page<AuditEntry>), ReadProblems)
 )]
 #[get("/audit-log")]
 pub async fn read_audit_log(

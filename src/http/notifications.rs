@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 use crate::error::ApiResult;
 use crate::http::ReadProblems;
 use crate::http::extractors::AuthUser;
-use crate::service::notifications::{self, NotificationView};
+use crate::service::notifications::{self, Notification};
 use crate::service::page::{Page, PageQuery};
 use crate::startup::AppState;
 
@@ -25,7 +25,7 @@ pub struct NotificationFilter {
     security(("bearer" = [])),
     params(PageQuery, NotificationFilter),
     responses(
-        (status = 200, body = Page<NotificationView>),
+        (status = 200, body = Page<Notification>),
         ReadProblems,
     )
 )]
@@ -35,7 +35,7 @@ pub async fn list_notifications(
     AuthUser(user): AuthUser,
     page: web::Query<PageQuery>,
     filter: web::Query<NotificationFilter>,
-) -> ApiResult<web::Json<Page<NotificationView>>> {
+) -> ApiResult<web::Json<Page<Notification>>> {
     let unread = filter.unread;
     let items = state
         .db
@@ -50,7 +50,7 @@ pub async fn list_notifications(
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Notification id")),
     responses(
-        (status = 200, body = NotificationView),
+        (status = 200, body = Notification),
         ReadProblems,
     )
 )]
@@ -59,7 +59,7 @@ pub async fn mark_notification_read(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
-) -> ApiResult<web::Json<NotificationView>> {
+) -> ApiResult<web::Json<Notification>> {
     let id = path.into_inner();
     Ok(web::Json(
         state

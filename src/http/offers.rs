@@ -11,7 +11,7 @@ use crate::http::trade::{fingerprint, idempotency_key, optional_json, respond};
 use crate::http::{ReadProblems, WriteProblems};
 use crate::service::idempotency::{self, Stored};
 use crate::service::input::Tonnes;
-use crate::service::market::offers::{self, Acceptance, CounterRequest, Offer, OfferRequest};
+use crate::service::market::offers::{self, Acceptance, CounterRequest, Offer, OfferInput};
 use crate::service::page::{Page, PageQuery};
 use crate::startup::AppState;
 
@@ -24,7 +24,7 @@ use crate::startup::AppState;
         ("id" = String, Path, description = "Listing id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h; 1 to 200 visible ASCII characters", pattern = "^[!-~]{1,200}$"),
     ),
-    request_body = OfferRequest,
+    request_body = OfferInput,
     responses(
         (status = 201, body = Offer),
         WriteProblems,
@@ -36,7 +36,7 @@ pub async fn place_offer(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
-    body: web::Json<OfferRequest>,
+    body: web::Json<OfferInput>,
 ) -> ApiResult<HttpResponse> {
     let key = idempotency_key(&req)?;
     let hash = fingerprint(&req, &*body);

@@ -7,7 +7,7 @@ use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
 use crate::http::{ReadProblems, WriteProblems, if_match, read, tagged, write};
 use crate::service::accounts::organizations::{
-    self, Invitation, InvitationRequest, Organization, Site, SiteInput, UpdateOrganization,
+    self, Invitation, InvitationInput, Organization, OrganizationPatch, Site, SiteInput,
 };
 use crate::service::page::Page;
 use crate::startup::AppState;
@@ -44,7 +44,7 @@ pub async fn get_organization(
         ("id" = String, Path, description = "Organization id"),
         ("If-Match" = Option<String>, Header, description = "ETag of the version you edit"),
     ),
-    request_body = UpdateOrganization,
+    request_body = OrganizationPatch,
     responses(
         (status = 200, body = Organization, headers(("ETag" = String, description = "Version"))),
         WriteProblems,
@@ -56,7 +56,7 @@ pub async fn update_organization(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
-    body: web::Json<UpdateOrganization>,
+    body: web::Json<OrganizationPatch>,
 ) -> ApiResult<HttpResponse> {
     let version = if_match(&req);
     let org = write(&state, move |conn, _| {
@@ -151,7 +151,7 @@ pub async fn update_site(
     tag = "organizations",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Organization id")),
-    request_body = InvitationRequest,
+    request_body = InvitationInput,
     responses(
         (status = 201, body = Invitation),
         WriteProblems,
@@ -162,7 +162,7 @@ pub async fn invite_member(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
-    body: web::Json<InvitationRequest>,
+    body: web::Json<InvitationInput>,
 ) -> ApiResult<HttpResponse> {
     let invitation = write(&state, move |conn, app| {
         organizations::invite(conn, &app.settings.public_url, &user, &path, &body)

@@ -11,7 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use crate::error::{ApiError, FieldError};
 use crate::startup::AppState;
 
-/// Largest JSON body accepted (DESIGN §11).
+/// Largest JSON body accepted (docs/DESIGN.md, "Security").
 pub const JSON_LIMIT: usize = 64 * 1024;
 
 pub fn json_config() -> web::JsonConfig {

@@ -6,7 +6,7 @@ use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
 use crate::http::{ReadProblems, WriteProblems};
 use crate::service::alliance::projects::{
-    self, Project, ProjectDecision, ProjectInput, ProjectPage, TagRequest,
+    self, Project, ProjectDecisionRequest, ProjectDetail, ProjectInput, TagRequest,
 };
 use crate::service::market::deals::Deal;
 use crate::service::page::{Page, PageQuery};
@@ -49,13 +49,13 @@ pub async fn list_projects(
 
 /// A project page: its deals and delivered tonnes, and the stranded streams and demands of its categories.
 #[utoipa::path(tag = "alliance", security(("bearer" = [])), params(("id" = String, Path, description = "Project id")),
-    responses((status = 200, body = ProjectPage), ReadProblems))]
+    responses((status = 200, body = ProjectDetail), ReadProblems))]
 #[get("/research-projects/{id}")]
 pub async fn get_project(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
-) -> ApiResult<web::Json<ProjectPage>> {
+) -> ApiResult<web::Json<ProjectDetail>> {
     let id = path.into_inner();
     let days = state.settings.trade.stranded_days;
     Ok(web::Json(
@@ -68,13 +68,13 @@ pub async fn get_project(
 
 /// Moves a project: staff approve or reject; the owner or staff start and finish it. A reason is required.
 #[utoipa::path(tag = "alliance", security(("bearer" = [])), params(("id" = String, Path, description = "Project id")),
-    request_body = ProjectDecision, responses((status = 200, body = Project), WriteProblems))]
+    request_body = ProjectDecisionRequest, responses((status = 200, body = Project), WriteProblems))]
 #[post("/research-projects/{id}/decision")]
 pub async fn decide_project(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
-    body: web::Json<ProjectDecision>,
+    body: web::Json<ProjectDecisionRequest>,
 ) -> ApiResult<web::Json<Project>> {
     let id = path.into_inner();
     let body = body.into_inner();

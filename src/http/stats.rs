@@ -4,8 +4,8 @@ use actix_web::http::header::ACCEPT;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use crate::error::{ApiError, ApiResult};
+use crate::http::ReadProblems;
 use crate::http::extractors::AuthUser;
-use crate::http::{ReadProblems, WriteProblems};
 use crate::service::alliance::ledger as ledger_pages;
 use crate::service::alliance::stats::{self, Flows, Period, ReportFormat, Summary};
 use crate::startup::AppState;
@@ -37,7 +37,7 @@ pub async fn get_summary(
 
 /// Flows by category, region and month with every figure (staff). CSV gives the flow rows.
 #[utoipa::path(tag = "statistics", security(("bearer" = [])), params(Period),
-    responses((status = 200, content((Flows = "application/json"), (String = "text/csv"))), WriteProblems))]
+    responses((status = 200, content((Flows = "application/json"), (String = "text/csv"))), ReadProblems))]
 #[get("/stats/flows")]
 pub async fn get_flows(
     req: HttpRequest,

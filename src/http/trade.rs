@@ -39,9 +39,9 @@ pub fn respond(stored: Stored) -> HttpResponse {
     res.json(stored.body)
 }
 
-/// A JSON body that may be absent: an empty body means the defaults.
+/// A JSON body that may be absent: an empty body, or `null`, means the defaults.
 pub fn optional_json<T: DeserializeOwned + Default>(body: &web::Bytes) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+    if body.iter().all(u8::is_ascii_whitespace) || body.trim_ascii() == b"null" {
         return Ok(T::default());
     }
     serde_json::from_slice(body).map_err(|e| {

@@ -87,7 +87,7 @@ pub fn query(
     page: &PageQuery,
 ) -> Result<Page<AuditEntry>, crate::error::ApiError> {
     user.require_staff()?;
-    validator::Validate::validate(q)?;
+    crate::service::input::Checks::of(q).finish()?;
     let limit = page.limit()?;
     let mut s = audit_log::table
         .order(audit_log::id.desc())

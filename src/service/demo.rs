@@ -17,11 +17,11 @@ use crate::service::accounts::tokens::new_id;
 use crate::service::accounts::{passwords, users as accounts};
 use crate::service::market::catalog::Catalog;
 use crate::service::market::deals::{
-    self, DealDecision, DealDecisionRequest, ReceiptRequest, TransferRequest,
+    self, DealDecision, DealDecisionRequest, ReceiptRequest, TransferInput,
 };
 use crate::service::market::listings;
 use crate::service::market::listings::{ListingDecision, ListingDecisionRequest, ListingInput};
-use crate::service::market::offers::{self, CounterRequest, OfferRequest};
+use crate::service::market::offers::{self, CounterRequest, OfferInput};
 use crate::service::matching::demands::{self, DemandInput};
 
 pub const DEMO_PASSWORD: &str = "Baotou-Demo-Slag-2026";
@@ -372,21 +372,19 @@ fn seed_trade(
     let roads = user(conn, "roads@demo.wufei.local")?;
     let bricks = user(conn, "bricks@demo.wufei.local")?;
     let lab = user(conn, "lab@demo.wufei.local")?;
-    let offer = |quantity: &str,
-                 price: &str,
-                 intended_use: IntendedUse|
-     -> Result<OfferRequest, ApiError> {
-        serde_json::from_value(
-            json!({"quantity_t": quantity, "price_per_t": price, "intended_use": intended_use,
+    let offer =
+        |quantity: &str, price: &str, intended_use: IntendedUse| -> Result<OfferInput, ApiError> {
+            serde_json::from_value(
+                json!({"quantity_t": quantity, "price_per_t": price, "intended_use": intended_use,
             "message": "demo offer"}),
-        )
-        .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))
-    };
+            )
+            .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))
+        };
     let approve = DealDecisionRequest {
         decision: DealDecision::Approve,
         reason: "demo data".into(),
     };
-    let truck = |plate: &str, gross: i64, tare: i64| -> Result<TransferRequest, ApiError> {
+    let truck = |plate: &str, gross: i64, tare: i64| -> Result<TransferInput, ApiError> {
         serde_json::from_value(json!({"carrier": "包头顺达物流 Baotou Shunda Logistics", "vehicle_plate": plate,
             "driver": "王刚", "ticket_no": format!("WB-{plate}"), "gross_kg": gross, "tare_kg": tare,
             "dispatched_at": "2026-11-20T08:00:00Z"}))

@@ -1,4 +1,4 @@
-//! `Idempotency-Key` (DESIGN §10): the same key and body within 24 h replays the first response;
+//! `Idempotency-Key` (docs/API.md): the same key and body within 24 h replays the first response;
 //! the same key with another body is 422; while the first request runs, 409. Keys are per user.
 //! The key is reserved in its own transaction (so concurrent requests see it), and the response
 //! is saved in the transaction of the change itself, so a replay never disagrees with the data.

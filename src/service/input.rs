@@ -112,11 +112,76 @@ impl utoipa::PartialSchema for Yuan {
 
 impl ToSchema for Yuan {}
 
+/// Lab values by property key: at most 40, each a number or one of its property's choices.
+pub fn properties_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::PartialSchema;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(crate::domain::grading::PropertyValue::schema()))
+        .max_properties(Some(40))
+        .build()
+}
+
+/// Whole numbers as JSON allows them: `984` and `984.0` alike (JSON Schema's `integer` accepts
+/// both, serde's integers only the first).
+pub mod whole {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    fn integral<E: Error>(n: serde_json::Number) -> Result<i64, E> {
+        n.as_i64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                    .map(|f| f as i64)
+            })
+            .ok_or_else(|| E::custom(format!("{n} is not a whole number")))
+    }
+
+    pub fn deserialize<'de, D, T>(d: D) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: TryFrom<i64>,
+    {
+        let n = integral(serde_json::Number::deserialize(d)?)?;
+        T::try_from(n).map_err(|_| D::Error::custom(format!("{n} is out of range")))
+    }
+
+    pub mod option {
+        use super::*;
+
+        pub fn deserialize<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+        where
+            D: Deserializer<'de>,
+            T: TryFrom<i64>,
+        {
+            match Option::<serde_json::Number>::deserialize(d)? {
+                None => Ok(None),
+                Some(n) => {
+                    let n = integral(n)?;
+                    T::try_from(n)
+                        .map(Some)
+                        .map_err(|_| D::Error::custom(format!("{n} is out of range")))
+                }
+            }
+        }
+    }
+}
+
 /// Collects field errors while parsing a request.
 #[derive(Default)]
 pub struct Checks(pub Vec<FieldError>);
 
 impl Checks {
+    /// Starts with the field rules a request type declares (validator attributes, stated in the
+    /// spec beside them); the use case adds its domain rules and `finish`es once.
+    pub fn of(request: &impl validator::Validate) -> Self {
+        match request.validate() {
+            Ok(()) => Self::default(),
+            Err(errors) => Self(ApiError::from(errors).errors),
+        }
+    }
+
     pub fn push(&mut self, field: &str, code: &str, message: impl Into<String>) {
         self.0.push(FieldError::new(field, code, message));
     }
@@ -135,14 +200,18 @@ impl Checks {
         self.amount(field, parse_yuan(&value.0.text()))
     }
 
+    /// A text of `min` to `max` characters as sent (JSON Schema's `minLength`/`maxLength`
+    /// count the same way); a required text may not be only white space (stored trimmed).
     pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) {
-        let n = value.trim().chars().count();
+        let n = value.chars().count();
         if n < min || n > max {
             self.push(
                 field,
                 "length",
                 format!("must be {min} to {max} characters long"),
             );
+        } else if min > 0 && value.trim().is_empty() {
+            self.push(field, "blank", "must not be only white space");
         }
     }
 

@@ -101,7 +101,7 @@ pub fn notify_owners(
 }
 
 #[derive(Queryable, Serialize, ToSchema)]
-pub struct NotificationView {
+pub struct Notification {
     pub id: String,
     /// e.g. `organization_verified`, `offer_received`.
     pub kind: String,
@@ -145,7 +145,7 @@ pub fn list(
     user_id: &str,
     unread_only: bool,
     page: &PageQuery,
-) -> Result<Page<NotificationView>, ApiError> {
+) -> Result<Page<Notification>, ApiError> {
     let limit = page.limit()?;
     let mut q = notifications::table
         .filter(notifications::user_id.eq(user_id))
@@ -159,7 +159,7 @@ pub fn list(
     if let Some(before) = page.after::<String>()? {
         q = q.filter(notifications::id.lt(before));
     }
-    let items: Vec<NotificationView> = q.load(conn)?;
+    let items: Vec<Notification> = q.load(conn)?;
     Ok(Page::new(items, limit, |n| n.id.clone()))
 }
 
@@ -167,7 +167,7 @@ pub fn mark_read(
     conn: &mut DbConnection,
     user_id: &str,
     id: &str,
-) -> Result<NotificationView, ApiError> {
+) -> Result<Notification, ApiError> {
     let mine = notifications::table
         .filter(notifications::id.eq(id))
         .filter(notifications::user_id.eq(user_id));

@@ -18,6 +18,7 @@ use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::accounts::tokens::{self, new_id};
 use crate::service::audit::{self, Entry};
+use crate::service::input::Checks;
 use crate::service::notifications::{Notice, notify_owners};
 use crate::service::page::{Page, PageQuery};
 
@@ -48,7 +49,7 @@ pub struct SiteInput {
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewOrganization {
+pub struct OrganizationInput {
     #[validate(length(min = 2, max = 200))]
     #[schema(min_length = 2, max_length = 200)]
     pub legal_name: String,
@@ -183,11 +184,11 @@ pub fn load_many(
 }
 
 /// Inserts a registering organization and its first site. A code that fails its check goes
-/// straight to `pending` with the flag set: only staff can decide about it (DESIGN §3).
+/// straight to `pending` with the flag set: only staff can decide about it (docs/DESIGN.md, "Organizations").
 /// The caller audits it once its owner exists.
 pub fn create(
     conn: &mut DbConnection,
-    org: &NewOrganization,
+    org: &OrganizationInput,
     uscc: &str,
     check: UsccCheck,
 ) -> Result<String, ApiError> {
@@ -284,7 +285,7 @@ pub fn get(
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct UpdateOrganization {
+pub struct OrganizationPatch {
     /// The legal name may change only before verification.
     #[validate(length(min = 2, max = 200))]
     #[schema(min_length = 2, max_length = 200)]
@@ -305,10 +306,10 @@ pub fn update(
     user: &CurrentUser,
     id: &str,
     expected_version: Option<i64>,
-    req: &UpdateOrganization,
+    req: &OrganizationPatch,
 ) -> Result<Organization, ApiError> {
     user.require_owner_of(id)?;
-    req.validate()?;
+    Checks::of(req).finish()?;
     let before = load(conn, id)?;
     if expected_version.is_some_and(|v| v != before.version) {
         return Err(ApiError::stale("organization"));
@@ -380,7 +381,7 @@ pub fn add_site(
     site: &SiteInput,
 ) -> Result<Site, ApiError> {
     user.require_owner_of(org_id)?;
-    site.validate()?;
+    Checks::of(site).finish()?;
     let created = insert_site(conn, &org_id, &site)?;
     audit::record(
         conn,
@@ -405,7 +406,7 @@ pub fn update_site(
     site: &SiteInput,
 ) -> Result<Site, ApiError> {
     user.require_owner_of(org_id)?;
-    site.validate()?;
+    Checks::of(site).finish()?;
     let mine = sites::table
         .filter(sites::id.eq(&site_id))
         .filter(sites::organization_id.eq(&org_id));
@@ -441,7 +442,7 @@ pub fn update_site(
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct InvitationRequest {
+pub struct InvitationInput {
     #[validate(email, length(max = 254))]
     #[schema(format = "email", max_length = 254)]
     pub email: String,
@@ -464,10 +465,10 @@ pub fn invite(
     public_url: &str,
     user: &CurrentUser,
     org_id: &str,
-    req: &InvitationRequest,
+    req: &InvitationInput,
 ) -> Result<Invitation, ApiError> {
     user.require_owner_of(&org_id)?;
-    req.validate()?;
+    Checks::of(req).finish()?;
     let email = req.email.trim().to_lowercase();
     let org = load(conn, &org_id)?;
     let already: i64 = users::table
@@ -583,8 +584,9 @@ pub fn submit_for_verification(
             ApiError::conflict(
                 "invalid_state",
                 format!(
-                    "An organization that is {} cannot be submitted.",
-                    before.verification_status
+                    "An organization that is {} cannot be {}.",
+                    before.verification_status.label(),
+                    VerificationEvent::Submit.past_tense()
                 ),
             )
         })?;
@@ -647,7 +649,7 @@ pub fn decide(
     req: &OrganizationDecisionRequest,
 ) -> Result<Organization, ApiError> {
     user.require_staff()?;
-    req.validate()?;
+    Checks::of(req).finish()?;
     let before = load(conn, &org_id)?;
     let target = organizations::table.find(&org_id);
     let (action, kind, zh, en) = match req.decision {
@@ -661,8 +663,9 @@ pub fn decide(
                 ApiError::conflict(
                     "invalid_state",
                     format!(
-                        "The organization is {}, not pending.",
-                        before.verification_status
+                        "An organization that is {} cannot be {}.",
+                        before.verification_status.label(),
+                        event.past_tense()
                     ),
                 )
             })?;

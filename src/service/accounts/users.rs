@@ -4,7 +4,7 @@
 use chrono::Duration;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::db::schema::{user_tokens, users};
@@ -14,11 +14,12 @@ use crate::domain::uscc::{self, UsccCheck};
 use crate::email::{outbox, templates::Email};
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
-use crate::service::accounts::organizations::{self, NewOrganization};
+use crate::service::accounts::organizations::{self, OrganizationInput};
 use crate::service::accounts::passwords;
 use crate::service::accounts::sessions::{self, Keys, Rotation, TokenPair};
 use crate::service::accounts::tokens::{self, new_id};
 use crate::service::audit::{self, Entry};
+use crate::service::input::Checks;
 
 const VERIFY_EMAIL_HOURS: i64 = 24;
 const RESET_MINUTES: i64 = 30;
@@ -38,11 +39,66 @@ pub struct RegisterRequest {
     pub language: Option<Language>,
     /// A new organization, registered with this user as its owner…
     #[validate(nested)]
-    pub organization: Option<NewOrganization>,
+    pub organization: Option<OrganizationInput>,
     /// …or the token of an invitation to an existing one (exactly one of the two).
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     pub invitation_token: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[validate(length(min = 1, max = 254))]
+    #[schema(min_length = 1, max_length = 254)]
+    pub email: String,
+    #[validate(length(min = 1, max = 1024))]
+    #[schema(min_length = 1, max_length = 1024)]
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotRequest {
+    #[validate(length(min = 1, max = 254))]
+    #[schema(min_length = 1, max_length = 254)]
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub token: String,
+    #[schema(min_length = 12, max_length = 128)]
+    pub new_password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    #[validate(length(min = 1, max = 1024))]
+    #[schema(min_length = 1, max_length = 1024)]
+    pub current_password: String,
+    #[schema(min_length = 12, max_length = 128)]
+    pub new_password: String,
 }
 
 /// The same answer whether or not the email was known (no account enumeration).
@@ -72,7 +128,7 @@ pub async fn register(
     public_url: String,
     req: RegisterRequest,
 ) -> Result<Accepted, ApiError> {
-    req.validate()?;
+    Checks::of(&req).finish()?;
     let email = normalize_email(&req.email);
     passwords::check_policy("password", &req.password, &[&email, &req.display_name])?;
     let uscc = match (&req.organization, &req.invitation_token) {
@@ -168,7 +224,7 @@ pub async fn register(
 
 /// Validates the organization part of a registration; a failing check character is allowed
 /// through (flagged), a malformed code is not.
-fn checked_org(org: &NewOrganization) -> Result<(String, UsccCheck), ApiError> {
+fn checked_org(org: &OrganizationInput) -> Result<(String, UsccCheck), ApiError> {
     let (code, check) = uscc::check(&org.uscc)
         .map_err(|e| ApiError::field("organization.uscc", "invalid_uscc", &e.to_string()))?;
     if org.kinds.contains(&OrgKind::Alliance) {
@@ -238,8 +294,9 @@ fn spend_user_token(
     Ok(user_id)
 }
 
-pub fn verify_email(conn: &mut DbConnection, token: &str) -> Result<(), ApiError> {
-    let user_id = spend_user_token(conn, &token, "verify_email")?;
+pub fn verify_email(conn: &mut DbConnection, req: &TokenRequest) -> Result<(), ApiError> {
+    Checks::of(req).finish()?;
+    let user_id = spend_user_token(conn, &req.token, "verify_email")?;
     diesel::update(users::table.find(&user_id))
         .set((users::email_verified.eq(true), users::updated_at.eq(now())))
         .execute(conn)?;
@@ -260,12 +317,9 @@ pub fn verify_email(conn: &mut DbConnection, token: &str) -> Result<(), ApiError
 
 /// Checks credentials. The password is verified on the blocking pool; an unknown email costs the
 /// same time as a known one.
-pub async fn login(
-    db: &Db,
-    keys: &Keys,
-    email: String,
-    password: String,
-) -> Result<TokenPair, ApiError> {
+pub async fn login(db: &Db, keys: &Keys, req: LoginRequest) -> Result<TokenPair, ApiError> {
+    Checks::of(&req).finish()?;
+    let LoginRequest { email, password } = req;
     let email = normalize_email(&email);
     let found: Option<(String, String, bool)> = {
         let email = email.clone();
@@ -311,9 +365,10 @@ pub fn bad_credentials() -> ApiError {
 pub fn refresh(
     conn: &mut DbConnection,
     keys: &Keys,
-    presented: &str,
+    req: &RefreshRequest,
 ) -> Result<Result<TokenPair, ApiError>, ApiError> {
-    Ok(match keys.rotate(conn, presented)? {
+    Checks::of(req).finish()?;
+    Ok(match keys.rotate(conn, &req.refresh_token)? {
         Rotation::Rotated(_, pair) => Ok(pair),
         Rotation::Reused => Err(ApiError::unauthorized(
             "refresh_token_reused",
@@ -326,8 +381,9 @@ pub fn refresh(
     })
 }
 
-pub fn logout(conn: &mut DbConnection, presented: &str) -> Result<(), ApiError> {
-    if let Some(family) = sessions::family_of(conn, &presented)? {
+pub fn logout(conn: &mut DbConnection, req: &RefreshRequest) -> Result<(), ApiError> {
+    Checks::of(req).finish()?;
+    if let Some(family) = sessions::family_of(conn, &req.refresh_token)? {
         sessions::revoke_family(conn, &family)?;
     }
     Ok(())
@@ -336,9 +392,10 @@ pub fn logout(conn: &mut DbConnection, presented: &str) -> Result<(), ApiError> 
 pub fn forgot_password(
     conn: &mut DbConnection,
     public_url: &str,
-    email: &str,
+    req: &ForgotRequest,
 ) -> Result<Accepted, ApiError> {
-    let email = normalize_email(&email);
+    Checks::of(req).finish()?;
+    let email = normalize_email(&req.email);
     let user: Option<(String, String)> = users::table
         .filter(users::email.eq(&email))
         .select((users::id, users::language))
@@ -362,7 +419,12 @@ pub fn forgot_password(
     Ok(accepted())
 }
 
-pub async fn reset_password(db: &Db, token: String, new_password: String) -> Result<(), ApiError> {
+pub async fn reset_password(db: &Db, req: ResetRequest) -> Result<(), ApiError> {
+    Checks::of(&req).finish()?;
+    let ResetRequest {
+        token,
+        new_password,
+    } = req;
     passwords::check_policy("new_password", &new_password, &[])?;
     let hash = hash_blocking(new_password).await?;
     db.write(move |conn| {
@@ -375,9 +437,13 @@ pub async fn reset_password(db: &Db, token: String, new_password: String) -> Res
 pub async fn change_password(
     db: &Db,
     user: &CurrentUser,
-    current: String,
-    new_password: String,
+    req: ChangePasswordRequest,
 ) -> Result<(), ApiError> {
+    Checks::of(&req).finish()?;
+    let ChangePasswordRequest {
+        current_password: current,
+        new_password,
+    } = req;
     passwords::check_policy(
         "new_password",
         &new_password,
@@ -562,6 +628,15 @@ pub fn create_admin(
 
 // Admins manage the alliance staff: find users, grant and revoke the `staff` role.
 
+#[derive(Debug, Deserialize, IntoParams, Validate)]
+#[into_params(parameter_in = Query)]
+pub struct UserLookup {
+    /// Exact email address (case-insensitive).
+    #[param(max_length = 254)]
+    #[validate(length(max = 254))]
+    pub email: String,
+}
+
 #[derive(Debug, Serialize, ToSchema, Queryable)]
 pub struct UserSummary {
     pub id: String,
@@ -588,10 +663,11 @@ const COLUMNS: (
 pub fn find_user(
     conn: &mut DbConnection,
     admin: &CurrentUser,
-    email: &str,
+    lookup: &UserLookup,
 ) -> Result<UserSummary, ApiError> {
     admin.require_admin()?;
-    let email = email.trim().to_lowercase();
+    Checks::of(lookup).finish()?;
+    let email = lookup.email.trim().to_lowercase();
     Ok(users::table
         .filter(users::email.eq(&email))
         .select(COLUMNS)

@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::accounts::tokens::new_id;
 use crate::service::audit::{self, Entry};
-use crate::service::input::{Checks, Tonnes};
+use crate::service::input::{Checks, Tonnes, whole};
 use crate::service::market::catalog::Catalog;
 use crate::service::market::deals::{self as deal_records, Deal, DealRow};
 use crate::service::market::lots::{Listing, ListingRow, views};
@@ -36,6 +36,7 @@ pub struct ProjectInput {
     pub categories: Vec<String>,
     /// Technology readiness level, 1–9.
     #[schema(minimum = 1, maximum = 9)]
+    #[serde(deserialize_with = "whole::deserialize")]
     pub trl: i32,
     /// Tonnes the trial needs.
     pub trial_t: Tonnes,
@@ -223,7 +224,7 @@ pub fn list(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ProjectPage {
+pub struct ProjectDetail {
     pub project: Project,
     /// Deals tagged with the project (the caller's own, or all for staff and the project's owner).
     pub deals: Vec<Deal>,
@@ -240,7 +241,7 @@ pub fn page(
     user: &CurrentUser,
     id: &str,
     stranded_days: i64,
-) -> Result<ProjectPage, ApiError> {
+) -> Result<ProjectDetail, ApiError> {
     let row = load_row(conn, id)?;
     if !visible(user, &row) {
         return Err(ApiError::not_found());
@@ -284,7 +285,7 @@ pub fn page(
             }
         }
     }
-    Ok(ProjectPage {
+    Ok(ProjectDetail {
         project: row.view(),
         deals,
         delivered_t: format_tonnes(delivered),
@@ -312,7 +313,7 @@ pub enum ProjectMove {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ProjectDecision {
+pub struct ProjectDecisionRequest {
     pub decision: ProjectMove,
     #[schema(min_length = 3, max_length = 2000)]
     pub reason: String,
@@ -322,7 +323,7 @@ pub fn decide(
     conn: &mut DbConnection,
     user: &CurrentUser,
     id: &str,
-    req: &ProjectDecision,
+    req: &ProjectDecisionRequest,
 ) -> Result<Project, ApiError> {
     let before = load_row(conn, id)?;
     if !visible(user, &before) {
@@ -349,7 +350,11 @@ pub fn decide(
     let to = transition(before.status(), event).ok_or_else(|| {
         ApiError::conflict(
             "invalid_state",
-            format!("The project is {}.", before.status),
+            format!(
+                "A project that is {} cannot be {}.",
+                before.status().label(),
+                event.past_tense()
+            ),
         )
     })?;
     let changed = diesel::update(

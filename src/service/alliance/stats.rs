@@ -1,4 +1,4 @@
-//! City statistics (DESIGN §8): tonnes listed, contracted and delivered by category, region and
+//! City statistics (docs/DESIGN.md, "The alliance"): tonnes listed, contracted and delivered by category, region and
 //! month; utilisation; active organizations; deals by state; median days from publication to
 //! first offer; CO2 avoided by intended use with versioned factors, minus road freight.
 //!
@@ -174,7 +174,7 @@ type CompletedDeal = (
 );
 
 pub fn flows(conn: &mut DbConnection, period: &Period) -> Result<Flows, ApiError> {
-    validator::Validate::validate(period)?;
+    crate::service::input::Checks::of(period).finish()?;
     let (from, until) = period.bounds();
     let mut cells: BTreeMap<Cell, Kg> = BTreeMap::new();
     let mut active: HashSet<String> = HashSet::new();

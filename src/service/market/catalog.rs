@@ -257,7 +257,7 @@ pub struct GradeRequest {
     pub category: String,
     #[schema(max_length = 40)]
     pub subtype: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::service::input::properties_schema)]
     pub properties: Properties,
 }
 

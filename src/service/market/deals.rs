@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::accounts::tokens::new_id;
 use crate::service::audit::{self, Entry};
-use crate::service::input::Checks;
+use crate::service::input::{Checks, whole};
 use crate::service::market::lots;
 use crate::service::notifications::{Notice, notify_owners, notify_staff};
 use crate::service::page::{Page, PageQuery};
@@ -447,7 +447,7 @@ impl TransferRow {
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TransferRequest {
+pub struct TransferInput {
     #[schema(min_length = 1, max_length = 200)]
     pub carrier: String,
     #[schema(min_length = 2, max_length = 20, example = "蒙B·12345")]
@@ -458,10 +458,14 @@ pub struct TransferRequest {
     #[schema(min_length = 1, max_length = 100)]
     pub ticket_no: String,
     #[schema(minimum = 1, maximum = 200000)]
+    #[serde(deserialize_with = "whole::deserialize")]
     pub gross_kg: i64,
     #[schema(minimum = 0, maximum = 200000)]
+    #[serde(deserialize_with = "whole::deserialize")]
     pub tare_kg: i64,
     /// Optional check: must equal gross − tare when sent.
+    #[schema(minimum = 0, maximum = 200000)]
+    #[serde(default, deserialize_with = "whole::option::deserialize")]
     pub net_kg: Option<i64>,
     pub dispatched_at: DateTime<Utc>,
 }
@@ -483,7 +487,7 @@ pub fn record_transfer(
     conn: &mut DbConnection,
     user: &CurrentUser,
     deal_id: &str,
-    req: &TransferRequest,
+    req: &TransferInput,
     tolerance_permille: i64,
 ) -> Result<Transfer, ApiError> {
     let before = load_row(conn, deal_id)?;
@@ -609,6 +613,7 @@ pub fn record_transfer(
 #[serde(deny_unknown_fields)]
 pub struct ReceiptRequest {
     #[schema(minimum = 0, maximum = 200000)]
+    #[serde(deserialize_with = "whole::deserialize")]
     pub received_net_kg: i64,
     pub received_at: DateTime<Utc>,
 }

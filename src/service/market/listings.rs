@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use crate::config::TradeSettings;
 use crate::db::schema::{listings, organizations, sites};
 use crate::db::{DbConnection, now};
-use crate::domain::grading::{GradeResult, Properties, PropertyValue};
+use crate::domain::grading::{GradeResult, Properties};
 use crate::domain::listing::{
     DeliveryTerms, Generation, HAZARDOUS_CHARACTERISTICS, ListingEvent, ListingStatus,
     PricingModel, SupplyPattern, hazardous_reason,
@@ -78,12 +78,12 @@ pub struct ListingInput {
     pub pricing: Pricing,
     /// Lab values by property key (the category's properties in the catalog), at most 40.
     #[serde(default)]
-    #[schema(schema_with = properties_schema)]
+    #[schema(schema_with = crate::service::input::properties_schema)]
     pub properties: Properties,
     pub lab_report: Option<LabReport>,
     /// Reference of the hazardous-waste identification report (鉴别报告), needed for sludge and
     /// some smelting residues before publication.
-    #[schema(max_length = 200)]
+    #[schema(min_length = 1, max_length = 200)]
     pub identification_report_ref: Option<String>,
     /// Declaring a national hazardous-waste list code puts the lot out of scope (422).
     #[schema(max_length = 20)]
@@ -94,17 +94,6 @@ pub struct ListingInput {
     #[serde(default)]
     #[schema(max_items = 5)]
     pub attachments: Vec<Attachment>,
-}
-
-/// Lab values: at most 40, each a number or one of its property's choices.
-fn properties_schema() -> utoipa::openapi::schema::Object {
-    use utoipa::PartialSchema;
-    use utoipa::openapi::schema::{ObjectBuilder, Type};
-    ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .additional_properties(Some(PropertyValue::schema()))
-        .max_properties(Some(40))
-        .build()
 }
 
 /// A checked lot, in storage units.
@@ -477,10 +466,10 @@ pub struct ListingPatch {
     pub available_until: Option<DateTime<Utc>>,
     pub delivery_terms: Option<DeliveryTerms>,
     pub pricing: Option<Pricing>,
-    #[schema(schema_with = properties_schema)]
+    #[schema(schema_with = crate::service::input::properties_schema)]
     pub properties: Option<Properties>,
     pub lab_report: Option<LabReport>,
-    #[schema(max_length = 200)]
+    #[schema(min_length = 1, max_length = 200)]
     pub identification_report_ref: Option<String>,
     #[schema(max_length = 20)]
     pub hazardous_waste_code: Option<String>,

@@ -22,9 +22,9 @@ use crate::service::accounts::access::CurrentUser;
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LabReport {
-    #[schema(max_length = 200)]
+    #[schema(min_length = 1, max_length = 200)]
     pub lab_name: Option<String>,
-    #[schema(max_length = 100)]
+    #[schema(min_length = 1, max_length = 100)]
     pub report_no: Option<String>,
     pub sampled_on: Option<NaiveDate>,
 }
@@ -43,18 +43,18 @@ pub struct Attachment {
     pub kind: AttachmentKind,
     #[schema(max_length = 500, format = "uri")]
     pub url: String,
-    #[schema(max_length = 200)]
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SupplyView {
+pub struct ListingSupply {
     pub pattern: SupplyPattern,
     pub monthly_t: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PricingView {
+pub struct ListingPricing {
     pub model: PricingModel,
     pub price_per_t: Option<String>,
     pub reserve_per_t: Option<String>,
@@ -82,14 +82,14 @@ pub struct Listing {
     pub quantity_t: String,
     pub remaining_t: String,
     pub min_order_t: String,
-    pub supply: SupplyView,
+    pub supply: ListingSupply,
     pub generation: Generation,
     pub site_id: String,
     pub site: SiteRef,
     pub available_from: DateTime<Utc>,
     pub available_until: Option<DateTime<Utc>>,
     pub delivery_terms: DeliveryTerms,
-    pub pricing: PricingView,
+    pub pricing: ListingPricing,
     #[schema(value_type = Object)]
     pub properties: Properties,
     pub lab_report: LabReport,
@@ -204,13 +204,13 @@ pub fn views(conn: &mut DbConnection, rows: Vec<ListingRow>) -> Result<Vec<Listi
             grades: grades.remove(&r.id).unwrap_or_default(),
             attachments: attachments.remove(&r.id).unwrap_or_default(),
             status: r.status,
-            supply: SupplyView {
+            supply: ListingSupply {
                 pattern: r.supply_pattern,
                 monthly_t: r.monthly_kg.map(format_tonnes),
             },
             generation: r.generation,
             delivery_terms: r.delivery_terms,
-            pricing: PricingView {
+            pricing: ListingPricing {
                 model: r.pricing_model,
                 price_per_t: r.price_fen_per_t.map(format_yuan),
                 reserve_per_t: r.reserve_fen_per_t.map(format_yuan),

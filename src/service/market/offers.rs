@@ -29,7 +29,7 @@ const MAX_EXPIRY_DAYS: i64 = 90;
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct OfferRequest {
+pub struct OfferInput {
     /// Tonnes, at least the lot's minimum order (research trials may ask for less), at most what remains.
     pub quantity_t: Tonnes,
     /// Yuan per tonne; negative means the producer pays a gate fee.
@@ -230,7 +230,7 @@ pub fn place(
     conn: &mut DbConnection,
     user: &CurrentUser,
     listing_id: &str,
-    req: &OfferRequest,
+    req: &OfferInput,
 ) -> Result<Offer, ApiError> {
     let org = user.require_verified_member()?.to_string();
     let kinds: String = organizations::table

@@ -45,7 +45,7 @@ pub struct SearchQuery {
     pub subtype: Option<String>,
     /// `rule:grade`, that grade or better: `fly_ash:II` (I or II), `steel_slag_stability:pass`,
     /// `radioactivity:pass`.
-    #[param(max_length = 60)]
+    #[param(max_length = 60, pattern = "^[a-z0-9_]{1,40}:[A-Za-z0-9_]{1,19}$")]
     #[validate(length(max = 60))]
     pub grade: Option<String>,
     /// Administrative division code or its prefix: `1502` is all of Baotou, `150203` 昆都仑区.
@@ -63,10 +63,16 @@ pub struct SearchQuery {
     #[validate(range(min = 0.1, max = 2000.0))]
     pub radius_km: Option<f64>,
     /// Remaining tonnes at least (the grammar of `Tonnes`).
-    #[param(max_length = 11, pattern = r"^([1-9][0-9]{0,6}(\.[0-9]{1,3})?|0\.([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))$")]
+    #[param(
+        max_length = 11,
+        pattern = r"^([1-9][0-9]{0,6}(\.[0-9]{1,3})?|0\.([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))$"
+    )]
     #[validate(length(max = 11))]
     pub min_quantity_t: Option<String>,
-    #[param(max_length = 11, pattern = r"^([1-9][0-9]{0,6}(\.[0-9]{1,3})?|0\.([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))$")]
+    #[param(
+        max_length = 11,
+        pattern = r"^([1-9][0-9]{0,6}(\.[0-9]{1,3})?|0\.([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))$"
+    )]
     #[validate(length(max = 11))]
     pub max_quantity_t: Option<String>,
     /// Yuan per tonne (fixed price, or reserve of an offers lot); negative is a gate fee.
@@ -210,8 +216,7 @@ pub fn search(
         }
         None
     };
-    validator::Validate::validate(q)?;
-    let mut c = Checks::default();
+    let mut c = Checks::of(q);
     let limit = page.limit().unwrap_or_else(|e| {
         c.0.extend(e.errors);
         DEFAULT_LIMIT
@@ -246,23 +251,24 @@ pub fn search(
     {
         c.push("region_code", "invalid", "must be 2 to 6 digits");
     }
-    let grade = match q.grade.as_deref() {
-        None => None,
-        Some(g) => match g
-            .split_once(':')
-            .and_then(|(rule, grade)| Some((rule.to_string(), at_least(rule, grade)?)))
-        {
-            Some(parsed) => Some(parsed),
-            None => {
-                c.push(
+    let grade =
+        match q.grade.as_deref() {
+            None => None,
+            Some(g) => match g
+                .split_once(':')
+                .and_then(|(rule, grade)| Some((rule.to_string(), at_least(rule, grade)?)))
+            {
+                Some(parsed) => Some(parsed),
+                None => {
+                    c.push(
                     "grade",
-                    "invalid",
-                    "use rule:grade, e.g. fly_ash:II or steel_slag_stability:pass",
+                    if g.contains(':') { "unknown_grade" } else { "invalid" },
+                    "use rule:grade of the catalog, e.g. fly_ash:II or steel_slag_stability:pass",
                 );
-                None
-            }
-        },
-    };
+                    None
+                }
+            },
+        };
     let tonnes = |c: &mut Checks, field: &str, v: &Option<String>| {
         v.as_deref().and_then(|t| {
             parse_tonnes(t)
