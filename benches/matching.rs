@@ -113,14 +113,10 @@ async fn run(db: BenchDb, listings: usize, demands: usize, rematch: usize) {
             &format!("00000000-0000-7000-8003-{i:012}"),
         )
         .expect("demand");
-        matched += wufei::service::matching::matching::rank_lots(
-            &mut conn,
-            &catalog,
-            &params,
-            &row.want(),
-        )
-        .expect("rank")
-        .len();
+        matched +=
+            wufei::service::matching::matches::rank_lots(&mut conn, &catalog, &params, &row.want())
+                .expect("rank")
+                .len();
     }
     let elapsed = started.elapsed();
     println!(

@@ -163,9 +163,7 @@ mod tests {
         assert_eq!(amount_fen(1, 500), 1);
         assert_eq!(amount_fen(-1, 500), -1);
         assert_eq!(amount_fen(1, 499), 0);
-        assert_eq!(
-            amount_fen(MAX_FEN_PER_T, MAX_KG),
-            MAX_FEN_PER_T * (MAX_KG / 1000)
-        );
+        // The largest deal fits in i64: 999 999.99 yuan/t × 9 999 999.999 t.
+        assert_eq!(amount_fen(MAX_FEN_PER_T, MAX_KG), 999_999_989_900_000);
     }
 }

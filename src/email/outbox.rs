@@ -1,6 +1,8 @@
 //! The transactional outbox: an email is a row written in the same transaction as the change that
-//! caused it, so a rolled-back change sends nothing and a committed one is never lost.
+//! caused it, so a rolled-back change sends nothing and a committed one is never lost. The only
+//! writer of the `outbox` table: enqueueing, the worker's leased claims and its outcomes.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::templates::Rendered;
@@ -23,5 +25,123 @@ pub fn enqueue(conn: &mut DbConnection, recipient: &str, message: &Rendered) -> 
             outbox::created_at.eq(at),
         ))
         .execute(conn)?;
+    Ok(())
+}
+
+/// A message claimed for delivery.
+#[derive(Queryable, Debug)]
+pub struct Pending {
+    pub id: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub attempts: i32,
+}
+
+/// Claims up to 20 due messages for this instance. Each claim is one conditional update, so two
+/// workers racing for a message cannot both win it.
+pub fn claim(
+    conn: &mut DbConnection,
+    instance: &str,
+    lease_secs: i64,
+) -> QueryResult<Vec<Pending>> {
+    let at = now();
+    let free = outbox::claimed_until
+        .is_null()
+        .or(outbox::claimed_until.lt(at));
+    let due: Vec<String> = outbox::table
+        .filter(outbox::status.eq(OutboxStatus::Pending.as_str()))
+        .filter(outbox::next_attempt_at.le(at))
+        .filter(free)
+        .order(outbox::next_attempt_at.asc())
+        .select(outbox::id)
+        .limit(20)
+        .load(conn)?;
+    let mut claimed = Vec::with_capacity(due.len());
+    for id in due {
+        let won = diesel::update(
+            outbox::table
+                .filter(outbox::id.eq(&id))
+                .filter(outbox::status.eq(OutboxStatus::Pending.as_str()))
+                .filter(
+                    outbox::claimed_until
+                        .is_null()
+                        .or(outbox::claimed_until.lt(at)),
+                ),
+        )
+        .set((
+            outbox::claimed_until.eq(at + chrono::Duration::seconds(lease_secs)),
+            outbox::claimed_by.eq(instance),
+        ))
+        .execute(conn)?;
+        if won == 1 {
+            claimed.push(
+                outbox::table
+                    .filter(outbox::id.eq(&id))
+                    .select((
+                        outbox::id,
+                        outbox::recipient,
+                        outbox::subject,
+                        outbox::body_text,
+                        outbox::body_html,
+                        outbox::attempts,
+                    ))
+                    .first(conn)?,
+            );
+        }
+    }
+    Ok(claimed)
+}
+
+/// How a delivery attempt ended.
+pub enum Outcome {
+    Sent,
+    Failed {
+        dead: bool,
+        error: String,
+        retry_at: NaiveDateTime,
+    },
+}
+
+/// Records an attempt on a message this instance holds the claim of, and releases the claim.
+pub fn record(
+    conn: &mut DbConnection,
+    m: &Pending,
+    instance: &str,
+    attempts: i32,
+    outcome: Outcome,
+) -> QueryResult<()> {
+    let mine = outbox::table
+        .filter(outbox::id.eq(&m.id))
+        .filter(outbox::claimed_by.eq(instance));
+    match outcome {
+        Outcome::Sent => diesel::update(mine)
+            .set((
+                outbox::status.eq(OutboxStatus::Sent.as_str()),
+                outbox::attempts.eq(attempts),
+                outbox::sent_at.eq(now()),
+                outbox::claimed_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?,
+        Outcome::Failed {
+            dead,
+            error,
+            retry_at,
+        } => diesel::update(mine)
+            .set((
+                outbox::status.eq(if dead {
+                    OutboxStatus::Dead
+                } else {
+                    OutboxStatus::Pending
+                }
+                .as_str()),
+                outbox::attempts.eq(attempts),
+                outbox::last_error.eq(error),
+                outbox::next_attempt_at.eq(retry_at),
+                outbox::claimed_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?,
+    };
     Ok(())
 }

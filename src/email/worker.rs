@@ -5,17 +5,14 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::NaiveDateTime;
-use diesel::prelude::*;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use rand::Rng;
 use secrecy::ExposeSecret;
 
 use crate::config::{OutboxSettings, Settings};
-use crate::db::schema::outbox;
 use crate::db::{Db, now};
-use crate::domain::outbox::OutboxStatus;
+use crate::email::outbox::{self, Outcome, Pending};
 use crate::error::ApiError;
 
 /// SMTP when configured, otherwise `.eml` files under `<data dir>/mail`.
@@ -49,16 +46,6 @@ impl Mailer {
             Self::Files(t) => t.send(message).await.map(drop).map_err(|e| e.to_string()),
         }
     }
-}
-
-#[derive(Queryable, Debug)]
-struct Pending {
-    id: String,
-    recipient: String,
-    subject: String,
-    body_text: String,
-    body_html: String,
-    attempts: i32,
 }
 
 pub struct Worker {
@@ -105,7 +92,7 @@ impl Worker {
         let lease = self.settings.lease_secs;
         let batch = self
             .db
-            .read(move |conn| claim(conn, &instance, lease))
+            .read(move |conn| Ok(outbox::claim(conn, &instance, lease)?))
             .await?;
         let count = batch.len();
         for message in batch {
@@ -142,40 +129,24 @@ impl Worker {
         self.db
             .read(move |conn| {
                 let attempts = m.attempts + 1;
-                let mine = outbox::table
-                    .filter(outbox::id.eq(&m.id))
-                    .filter(outbox::claimed_by.eq(&instance));
-                let at = now();
-                match outcome {
-                    Ok(()) => {
-                        diesel::update(mine)
-                            .set((
-                                outbox::status.eq(OutboxStatus::Sent.as_str()),
-                                outbox::attempts.eq(attempts),
-                                outbox::sent_at.eq(at),
-                                outbox::claimed_until.eq(None::<NaiveDateTime>),
-                            ))
-                            .execute(conn)?;
-                    }
-                    Err(failure) => {
-                        let (permanent, error) = match failure {
-                            Delivery::Permanent(e) => (true, e),
-                            Delivery::Retry(e) => (false, e),
-                        };
+                let failure = match outcome {
+                    Ok(()) => None,
+                    Err(Delivery::Permanent(e)) => Some((true, e)),
+                    Err(Delivery::Retry(e)) => Some((false, e)),
+                };
+                let outcome = match failure {
+                    None => Outcome::Sent,
+                    Some((permanent, error)) => {
                         let dead = permanent || attempts >= settings.max_attempts;
                         tracing::warn!(id = %m.id, attempts, dead, error = %error, "email not delivered");
-                        diesel::update(mine)
-                            .set((
-                                outbox::status.eq(if dead { OutboxStatus::Dead } else { OutboxStatus::Pending }.as_str()),
-                                outbox::attempts.eq(attempts),
-                                outbox::last_error.eq(error),
-                                outbox::next_attempt_at.eq(at + backoff(&settings, attempts)),
-                                outbox::claimed_until.eq(None::<NaiveDateTime>),
-                            ))
-                            .execute(conn)?;
+                        Outcome::Failed {
+                            dead,
+                            error,
+                            retry_at: now() + backoff(&settings, attempts),
+                        }
                     }
-                }
-                Ok(())
+                };
+                Ok(outbox::record(conn, &m, &instance, attempts, outcome)?)
             })
             .await
     }
@@ -196,61 +167,6 @@ fn backoff(settings: &OutboxSettings, attempts: i32) -> chrono::Duration {
         .min(3600);
     let jitter_ms = rand::rng().random_range(0..=exp * 500);
     chrono::Duration::seconds(exp) + chrono::Duration::milliseconds(jitter_ms)
-}
-
-/// Claims up to 20 due messages for this instance. Each claim is one conditional update, so two
-/// workers racing for a message cannot both win it.
-fn claim(
-    conn: &mut crate::db::DbConnection,
-    instance: &str,
-    lease_secs: i64,
-) -> Result<Vec<Pending>, ApiError> {
-    let at = now();
-    let free = outbox::claimed_until
-        .is_null()
-        .or(outbox::claimed_until.lt(at));
-    let due: Vec<String> = outbox::table
-        .filter(outbox::status.eq(OutboxStatus::Pending.as_str()))
-        .filter(outbox::next_attempt_at.le(at))
-        .filter(free)
-        .order(outbox::next_attempt_at.asc())
-        .select(outbox::id)
-        .limit(20)
-        .load(conn)?;
-    let mut claimed = Vec::with_capacity(due.len());
-    for id in due {
-        let won = diesel::update(
-            outbox::table
-                .filter(outbox::id.eq(&id))
-                .filter(outbox::status.eq(OutboxStatus::Pending.as_str()))
-                .filter(
-                    outbox::claimed_until
-                        .is_null()
-                        .or(outbox::claimed_until.lt(at)),
-                ),
-        )
-        .set((
-            outbox::claimed_until.eq(at + chrono::Duration::seconds(lease_secs)),
-            outbox::claimed_by.eq(instance),
-        ))
-        .execute(conn)?;
-        if won == 1 {
-            claimed.push(
-                outbox::table
-                    .filter(outbox::id.eq(&id))
-                    .select((
-                        outbox::id,
-                        outbox::recipient,
-                        outbox::subject,
-                        outbox::body_text,
-                        outbox::body_html,
-                        outbox::attempts,
-                    ))
-                    .first(conn)?,
-            );
-        }
-    }
-    Ok(claimed)
 }
 
 #[cfg(test)]

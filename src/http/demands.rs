@@ -9,7 +9,7 @@ use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
 use crate::http::{ReadProblems, WriteProblems, if_match, read, tagged, write};
 use crate::service::matching::demands::{self, Demand, DemandInput, DemandPatch};
-use crate::service::matching::matching::{self, DemandMatch, ListingMatch, StrandedListing};
+use crate::service::matching::matches::{self, DemandMatch, ListingMatch, StrandedListing};
 use crate::service::page::{Page, PageQuery};
 use crate::startup::AppState;
 
@@ -138,7 +138,7 @@ pub async fn list_demand_matches(
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<ListingMatch>>> {
     let page = read(&state, move |conn, app| {
-        matching::matches_for_demand(conn, &app.catalog, &params(app), &user, &path, &query)
+        matches::matches_for_demand(conn, &app.catalog, &params(app), &user, &path, &query)
     })
     .await?;
     Ok(web::Json(page))
@@ -162,7 +162,7 @@ pub async fn list_listing_matches(
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<DemandMatch>>> {
     let page = read(&state, move |conn, app| {
-        matching::matches_for_listing(conn, &app.catalog, &params(app), &user, &path, &query)
+        matches::matches_for_listing(conn, &app.catalog, &params(app), &user, &path, &query)
     })
     .await?;
     Ok(web::Json(page))
@@ -187,7 +187,7 @@ pub async fn list_stranded_listings(
 ) -> ApiResult<web::Json<Page<StrandedListing>>> {
     let page = read(&state, move |conn, app| {
         let days = app.settings.trade.stranded_days;
-        matching::stranded(conn, &app.catalog, &params(app), &user, days, &page)
+        matches::stranded(conn, &app.catalog, &params(app), &user, days, &page)
     })
     .await?;
     Ok(web::Json(page))

@@ -6,14 +6,18 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::config::TradeSettings;
-use crate::db::schema::{organizations, sites, users};
-use crate::db::{DbConnection, now, write_tx};
+use crate::db::schema::{organizations as organization_rows, sites, users};
+use crate::db::{DbConnection, write_tx};
 use crate::domain::offer::IntendedUse;
-use crate::domain::organization::OrgKind;
-use crate::domain::uscc::with_check_character;
+use crate::domain::organization::{
+    Language, OrgKind, OrgRole, PlatformRole, VerificationEvent, VerificationStatus,
+};
+use crate::domain::uscc::{UsccCheck, with_check_character};
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
+use crate::service::accounts::organizations::{self, OrganizationInput, SiteInput};
 use crate::service::accounts::tokens::new_id;
+use crate::service::accounts::users::NewUser;
 use crate::service::accounts::{passwords, users as accounts};
 use crate::service::market::catalog::Catalog;
 use crate::service::market::deals::{
@@ -177,60 +181,48 @@ pub fn seed(conn: &mut DbConnection) -> Result<usize, ApiError> {
             let uscc = with_check_character(org.uscc_body).ok_or_else(|| {
                 ApiError::internal(anyhow::anyhow!("bad demo USCC {}", org.uscc_body))
             })?;
-            let exists: i64 = organizations::table
-                .filter(organizations::uscc.eq(&uscc))
+            let exists: i64 = organization_rows::table
+                .filter(organization_rows::uscc.eq(&uscc))
                 .count()
                 .get_result(conn)?;
             if exists > 0 {
                 continue;
             }
-            let at = now();
-            let org_id = new_id();
-            diesel::insert_into(organizations::table)
-                .values((
-                    organizations::id.eq(&org_id),
-                    organizations::legal_name.eq(org.legal_name),
-                    organizations::uscc.eq(&uscc),
-                    organizations::kinds.eq(OrgKind::join(org.kinds)),
-                    organizations::verification_status.eq("verified"),
-                    organizations::created_at.eq(at),
-                    organizations::updated_at.eq(at),
-                ))
-                .execute(conn)?;
             let (name, region, address, lat, lon) = org.site;
-            diesel::insert_into(sites::table)
-                .values((
-                    sites::id.eq(new_id()),
-                    sites::organization_id.eq(&org_id),
-                    sites::name.eq(name),
-                    sites::region_code.eq(region),
-                    sites::address.eq(address),
-                    sites::lat.eq(lat),
-                    sites::lon.eq(lon),
-                    sites::created_at.eq(at),
-                    sites::updated_at.eq(at),
-                ))
-                .execute(conn)?;
+            let input = OrganizationInput {
+                legal_name: org.legal_name.into(),
+                uscc: uscc.clone(),
+                kinds: org.kinds.to_vec(),
+                site: SiteInput {
+                    name: name.into(),
+                    region_code: region.into(),
+                    address: address.into(),
+                    lat,
+                    lon,
+                },
+            };
+            let org_id = organizations::create(conn, &input, &uscc, UsccCheck::Valid)?;
+            // Seeded as the alliance would have verified them.
+            for (from, event) in [
+                (VerificationStatus::Unverified, VerificationEvent::Submit),
+                (VerificationStatus::Pending, VerificationEvent::Verify),
+            ] {
+                organizations::move_verification(conn, &org_id, from, event)?;
+            }
             let staff = org.kinds.contains(&OrgKind::Alliance);
-            diesel::insert_into(users::table)
-                .values((
-                    users::id.eq(new_id()),
-                    users::email.eq(org.email),
-                    users::display_name.eq(org
-                        .legal_name
-                        .split(' ')
-                        .next()
-                        .unwrap_or(org.legal_name)),
-                    users::password_hash.eq(&hash),
-                    users::email_verified.eq(true),
-                    users::language.eq("zh"),
-                    users::organization_id.eq(&org_id),
-                    users::org_role.eq("owner"),
-                    users::platform_role.eq(staff.then_some("staff")),
-                    users::created_at.eq(at),
-                    users::updated_at.eq(at),
-                ))
-                .execute(conn)?;
+            accounts::insert(
+                conn,
+                &NewUser {
+                    id: &new_id(),
+                    email: org.email,
+                    display_name: org.legal_name.split(' ').next().unwrap_or(org.legal_name),
+                    password_hash: &hash,
+                    email_verified: true,
+                    language: Language::Zh,
+                    organization: Some((&org_id, OrgRole::Owner)),
+                    platform_role: staff.then_some(PlatformRole::Staff),
+                },
+            )?;
             added += 1;
         }
         Ok::<_, ApiError>(added)

@@ -279,8 +279,8 @@ pub fn get(
     user: &CurrentUser,
     id: &str,
 ) -> Result<Organization, ApiError> {
-    user.require_reader_of(&id)?;
-    load(conn, &id)
+    user.require_reader_of(id)?;
+    load(conn, id)
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -343,14 +343,14 @@ pub fn update(
             organizations::updated_at.eq(now()),
         ))
         .execute(conn)?;
-    let after = load(conn, &id)?;
+    let after = load(conn, id)?;
     audit::record(
         conn,
         Entry {
             actor: Some(&user.id),
             action: "organization.updated",
             object_type: "organization",
-            object_id: &id,
+            object_id: id,
             reason: None,
         },
         Some(&before),
@@ -364,9 +364,9 @@ pub fn list_sites(
     user: &CurrentUser,
     org_id: &str,
 ) -> Result<Vec<Site>, ApiError> {
-    user.require_reader_of(&org_id)?;
+    user.require_reader_of(org_id)?;
     // 404 for an organization that does not exist (staff can name any id).
-    load(conn, &org_id)?;
+    load(conn, org_id)?;
     Ok(sites::table
         .filter(sites::organization_id.eq(&org_id))
         .select(SITE_COLUMNS)
@@ -382,7 +382,7 @@ pub fn add_site(
 ) -> Result<Site, ApiError> {
     user.require_owner_of(org_id)?;
     Checks::of(site).finish()?;
-    let created = insert_site(conn, &org_id, &site)?;
+    let created = insert_site(conn, org_id, site)?;
     audit::record(
         conn,
         Entry {
@@ -431,7 +431,7 @@ pub fn update_site(
             actor: Some(&user.id),
             action: "site.updated",
             object_type: "site",
-            object_id: &site_id,
+            object_id: site_id,
             reason: None,
         },
         Some(&before),
@@ -467,10 +467,10 @@ pub fn invite(
     org_id: &str,
     req: &InvitationInput,
 ) -> Result<Invitation, ApiError> {
-    user.require_owner_of(&org_id)?;
+    user.require_owner_of(org_id)?;
     Checks::of(req).finish()?;
     let email = req.email.trim().to_lowercase();
-    let org = load(conn, &org_id)?;
+    let org = load(conn, org_id)?;
     let already: i64 = users::table
         .filter(users::email.eq(&email))
         .filter(users::organization_id.eq(&org_id))
@@ -515,7 +515,7 @@ pub fn invite(
             actor: Some(&user.id),
             action: "invitation.created",
             object_type: "organization",
-            object_id: &org_id,
+            object_id: org_id,
             reason: None,
         },
         None::<&()>,
@@ -569,46 +569,67 @@ pub fn take_invitation(
 
 /// The owner asks the alliance to verify the organization (again, after a rejection).
 /// Asking while already pending answers the organization unchanged.
+/// One guarded move of the verification state machine, from the status it was read in.
+pub fn move_verification(
+    conn: &mut DbConnection,
+    org_id: &str,
+    from: VerificationStatus,
+    event: VerificationEvent,
+) -> Result<VerificationStatus, ApiError> {
+    let to = transition(from, event).ok_or_else(|| {
+        ApiError::conflict(
+            "invalid_state",
+            format!(
+                "An organization that is {} cannot be {}.",
+                from.label(),
+                event.past_tense()
+            ),
+        )
+    })?;
+    let changed = diesel::update(
+        organizations::table
+            .find(org_id)
+            .filter(organizations::verification_status.eq(from.as_str())),
+    )
+    .set((
+        organizations::verification_status.eq(to.as_str()),
+        organizations::version.eq(organizations::version + 1),
+        organizations::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Err(ApiError::conflict(
+            "invalid_state",
+            "The organization changed meanwhile.",
+        ));
+    }
+    Ok(to)
+}
+
 pub fn submit_for_verification(
     conn: &mut DbConnection,
     user: &CurrentUser,
     org_id: &str,
 ) -> Result<Organization, ApiError> {
-    user.require_owner_of(&org_id)?;
-    let before = load(conn, &org_id)?;
+    user.require_owner_of(org_id)?;
+    let before = load(conn, org_id)?;
     if before.verification_status == VerificationStatus::Pending {
         return Ok(before);
     }
-    let next =
-        transition(before.verification_status, VerificationEvent::Submit).ok_or_else(|| {
-            ApiError::conflict(
-                "invalid_state",
-                format!(
-                    "An organization that is {} cannot be {}.",
-                    before.verification_status.label(),
-                    VerificationEvent::Submit.past_tense()
-                ),
-            )
-        })?;
-    diesel::update(
-        organizations::table
-            .find(&org_id)
-            .filter(organizations::verification_status.eq(before.verification_status.as_str())),
-    )
-    .set((
-        organizations::verification_status.eq(next.as_str()),
-        organizations::version.eq(organizations::version + 1),
-        organizations::updated_at.eq(now()),
-    ))
-    .execute(conn)?;
-    let after = load(conn, &org_id)?;
+    move_verification(
+        conn,
+        org_id,
+        before.verification_status,
+        VerificationEvent::Submit,
+    )?;
+    let after = load(conn, org_id)?;
     audit::record(
         conn,
         Entry {
             actor: Some(&user.id),
             action: "organization.submitted",
             object_type: "organization",
-            object_id: &org_id,
+            object_id: org_id,
             reason: None,
         },
         Some(&before),
@@ -650,7 +671,7 @@ pub fn decide(
 ) -> Result<Organization, ApiError> {
     user.require_staff()?;
     Checks::of(req).finish()?;
-    let before = load(conn, &org_id)?;
+    let before = load(conn, org_id)?;
     let target = organizations::table.find(&org_id);
     let (action, kind, zh, en) = match req.decision {
         OrganizationDecision::Verify | OrganizationDecision::Reject => {
@@ -659,17 +680,9 @@ pub fn decide(
             } else {
                 VerificationEvent::Reject
             };
-            let next = transition(before.verification_status, event).ok_or_else(|| {
-                ApiError::conflict(
-                    "invalid_state",
-                    format!(
-                        "An organization that is {} cannot be {}.",
-                        before.verification_status.label(),
-                        event.past_tense()
-                    ),
-                )
-            })?;
+            // The override is asked for only where verifying is a move the table allows.
             if event == VerificationEvent::Verify
+                && transition(before.verification_status, event).is_some()
                 && before.uscc_check_failed
                 && !req.override_uscc_check
             {
@@ -678,21 +691,7 @@ pub fn decide(
                     "The USCC check character failed; set override_uscc_check after checking the business licence.",
                 ));
             }
-            let changed = diesel::update(target.filter(
-                organizations::verification_status.eq(before.verification_status.as_str()),
-            ))
-            .set((
-                organizations::verification_status.eq(next.as_str()),
-                organizations::version.eq(organizations::version + 1),
-                organizations::updated_at.eq(now()),
-            ))
-            .execute(conn)?;
-            if changed == 0 {
-                return Err(ApiError::conflict(
-                    "invalid_state",
-                    "The organization changed meanwhile.",
-                ));
-            }
+            move_verification(conn, org_id, before.verification_status, event)?;
             if event == VerificationEvent::Verify {
                 (
                     "organization.verified",
@@ -745,14 +744,14 @@ pub fn decide(
             }
         }
     };
-    let after = load(conn, &org_id)?;
+    let after = load(conn, org_id)?;
     audit::record(
         conn,
         Entry {
             actor: Some(&user.id),
             action,
             object_type: "organization",
-            object_id: &org_id,
+            object_id: org_id,
             reason: Some(&req.reason),
         },
         Some(&before),
@@ -760,7 +759,7 @@ pub fn decide(
     )?;
     notify_owners(
         conn,
-        &org_id,
+        org_id,
         &Notice {
             kind,
             title_zh: format!("{zh}：{}", after.legal_name),
@@ -768,7 +767,7 @@ pub fn decide(
             body_zh: format!("联盟工作人员的说明：{}", req.reason),
             body_en: format!("Note from the alliance staff: {}", req.reason),
             object_type: Some("organization"),
-            object_id: Some(&org_id),
+            object_id: Some(org_id),
         },
     )?;
     Ok(after)

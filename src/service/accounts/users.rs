@@ -158,7 +158,6 @@ pub async fn register(
             return Ok(accepted());
         }
         let user_id = new_id();
-        let at = now();
         let (organization_id, role, verified) = match (uscc, &req.organization) {
             (Some((code, check)), Some(org)) => {
                 let org_id = organizations::create(conn, org, &code, check)?;
@@ -171,20 +170,19 @@ pub async fn register(
                 (org_id, role, true)
             }
         };
-        diesel::insert_into(users::table)
-            .values((
-                users::id.eq(&user_id),
-                users::email.eq(&email),
-                users::display_name.eq(req.display_name.trim()),
-                users::password_hash.eq(&hash),
-                users::email_verified.eq(verified),
-                users::language.eq(language.as_str()),
-                users::organization_id.eq(&organization_id),
-                users::org_role.eq(role.as_str()),
-                users::created_at.eq(at),
-                users::updated_at.eq(at),
-            ))
-            .execute(conn)?;
+        insert(
+            conn,
+            &NewUser {
+                id: &user_id,
+                email: &email,
+                display_name: req.display_name.trim(),
+                password_hash: &hash,
+                email_verified: verified,
+                language,
+                organization: Some((&organization_id, role)),
+                platform_role: None,
+            },
+        )?;
         audit::record(
             conn,
             Entry {
@@ -408,7 +406,7 @@ pub fn forgot_password(
             "password_reset",
             Duration::minutes(RESET_MINUTES),
         )?;
-        let link = link(&public_url, "reset-password", &token);
+        let link = link(public_url, "reset-password", &token);
         let lang = Language::parse(&lang).unwrap_or(Language::Zh);
         outbox::enqueue(
             conn,
@@ -557,6 +555,38 @@ pub fn me(conn: &mut DbConnection, user: &CurrentUser) -> Result<Me, ApiError> {
     })
 }
 
+/// A user as first stored.
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub email_verified: bool,
+    pub language: Language,
+    pub organization: Option<(&'a str, OrgRole)>,
+    pub platform_role: Option<PlatformRole>,
+}
+
+pub fn insert(conn: &mut DbConnection, user: &NewUser<'_>) -> QueryResult<()> {
+    let at = now();
+    diesel::insert_into(users::table)
+        .values((
+            users::id.eq(user.id),
+            users::email.eq(user.email),
+            users::display_name.eq(user.display_name),
+            users::password_hash.eq(user.password_hash),
+            users::email_verified.eq(user.email_verified),
+            users::language.eq(user.language.as_str()),
+            users::organization_id.eq(user.organization.map(|(o, _)| o)),
+            users::org_role.eq(user.organization.map(|(_, r)| r.as_str())),
+            users::platform_role.eq(user.platform_role.map(PlatformRole::as_str)),
+            users::created_at.eq(at),
+            users::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Creates (or promotes) the first admin from the command line. Not reachable over HTTP.
 pub fn create_admin(
     conn: &mut DbConnection,
@@ -594,19 +624,19 @@ pub fn create_admin(
             }
             None => {
                 let id = new_id();
-                diesel::insert_into(users::table)
-                    .values((
-                        users::id.eq(&id),
-                        users::email.eq(&email),
-                        users::display_name.eq("Administrator"),
-                        users::password_hash.eq(&hash),
-                        users::email_verified.eq(true),
-                        users::language.eq("zh"),
-                        users::platform_role.eq("admin"),
-                        users::created_at.eq(at),
-                        users::updated_at.eq(at),
-                    ))
-                    .execute(conn)?;
+                insert(
+                    conn,
+                    &NewUser {
+                        id: &id,
+                        email: &email,
+                        display_name: "Administrator",
+                        password_hash: &hash,
+                        email_verified: true,
+                        language: Language::Zh,
+                        organization: None,
+                        platform_role: Some(PlatformRole::Admin),
+                    },
+                )?;
                 id
             }
         };
@@ -719,7 +749,7 @@ pub fn set_platform_role(
                 "user.staff_revoked"
             },
             object_type: "user",
-            object_id: &user_id,
+            object_id: user_id,
             reason: None,
         },
         Some(&before),

@@ -497,8 +497,6 @@ pub fn update(
     Ok(after)
 }
 
-/// The columns matching reads: a candidate costs a fraction of a full listing row.
-
 /// Claims the hourly digest of a demand: true for the one caller (of several instances) that
 /// moves `last_digest_at` past the hour.
 pub fn claim_digest(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {

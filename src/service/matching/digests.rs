@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::service::market::catalog::Catalog;
 use crate::service::market::lots::load_row as load_listing;
 use crate::service::matching::demands::{self, load_row};
-use crate::service::matching::matching::rank_demands;
+use crate::service::matching::matches::rank_demands;
 use crate::service::notifications::{Notice, notify_owners};
 
 pub fn queue_matches(

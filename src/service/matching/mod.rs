@@ -3,4 +3,4 @@
 
 pub mod demands;
 pub mod digests;
-pub mod matching;
+pub mod matches;

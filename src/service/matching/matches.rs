@@ -29,6 +29,7 @@ use crate::service::page::{Page, PageQuery};
 /// Most candidate lots ranked for one demand; beyond it the nearest are kept.
 const MAX_CANDIDATES: i64 = 20_000;
 
+/// The columns matching reads: a candidate costs a fraction of a full listing row.
 #[derive(Queryable, Debug, Clone)]
 pub struct MatchRow {
     pub id: String,
