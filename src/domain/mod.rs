@@ -5,6 +5,7 @@ pub mod demand;
 pub mod grading;
 pub mod listing;
 pub mod matching;
+pub mod notification;
 pub mod offer;
 pub mod organization;
 pub mod outbox;

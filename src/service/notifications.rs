@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use crate::db::schema::{notifications, users};
 use crate::db::{DbConnection, now};
+use crate::domain::notification::NotificationKind;
 use crate::domain::organization::Language;
 use crate::email::{outbox, templates::Email};
 use crate::error::ApiError;
@@ -14,7 +15,7 @@ use crate::service::page::{Page, PageQuery};
 
 /// What a person must act on.
 pub struct Notice<'a> {
-    pub kind: &'a str,
+    pub kind: NotificationKind,
     pub title_zh: String,
     pub title_en: String,
     pub body_zh: String,
@@ -26,7 +27,7 @@ pub struct Notice<'a> {
 impl<'a> Notice<'a> {
     /// A notice whose body reads the same in both languages (figures, names, a staff note).
     pub fn with_note(
-        kind: &'a str,
+        kind: NotificationKind,
         zh: &str,
         en: &str,
         note: &str,
@@ -103,8 +104,7 @@ pub fn notify_owners(
 #[derive(Queryable, Serialize, ToSchema)]
 pub struct Notification {
     pub id: String,
-    /// e.g. `organization_verified`, `offer_received`.
-    pub kind: String,
+    pub kind: NotificationKind,
     pub title: String,
     pub body: String,
     pub object_type: Option<String>,

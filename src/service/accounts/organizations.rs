@@ -9,6 +9,7 @@ use validator::Validate;
 
 use crate::db::schema::{invitations, organizations, sites, users};
 use crate::db::{DbConnection, now};
+use crate::domain::notification::NotificationKind;
 use crate::domain::organization::{
     OrgKind, OrgRole, VerificationEvent, VerificationStatus, transition,
 };
@@ -695,14 +696,14 @@ pub fn decide(
             if event == VerificationEvent::Verify {
                 (
                     "organization.verified",
-                    "organization_verified",
+                    NotificationKind::OrganizationVerified,
                     "单位已通过认证",
                     "Organization verified",
                 )
             } else {
                 (
                     "organization.rejected",
-                    "organization_rejected",
+                    NotificationKind::OrganizationRejected,
                     "单位认证未通过",
                     "Organization verification rejected",
                 )
@@ -730,14 +731,14 @@ pub fn decide(
             if suspend {
                 (
                     "organization.suspended",
-                    "organization_suspended",
+                    NotificationKind::OrganizationSuspended,
                     "单位已被暂停",
                     "Organization suspended",
                 )
             } else {
                 (
                     "organization.reinstated",
-                    "organization_reinstated",
+                    NotificationKind::OrganizationReinstated,
                     "单位已恢复",
                     "Organization reinstated",
                 )

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use crate::db::schema::{deals, demands, listings, offers, organizations, research_projects};
 use crate::db::{DbConnection, now};
 use crate::domain::listing::ListingStatus;
+use crate::domain::notification::NotificationKind;
 use crate::domain::organization::OrgKind;
 use crate::domain::project::{ProjectEvent, ProjectStatus, transition};
 use crate::domain::quantity::format_tonnes;
@@ -392,7 +393,7 @@ pub fn decide(
         conn,
         &after.organization_id,
         &Notice::with_note(
-            "research_project_updated",
+            NotificationKind::ResearchProjectUpdated,
             &format!("科研项目状态：{}", after.status),
             &format!("Research project {}", after.status),
             &req.reason,

@@ -12,6 +12,7 @@ use crate::config::TradeSettings;
 use crate::db::schema::{deals, transfers};
 use crate::db::{DbConnection, now};
 use crate::domain::deal::{DealEvent, DealStatus, difference_flagged, transition};
+use crate::domain::notification::NotificationKind;
 use crate::domain::offer::IntendedUse;
 use crate::domain::quantity::{amount_fen, format_tonnes, format_yuan};
 use crate::error::ApiError;
@@ -298,7 +299,7 @@ fn record(
 fn tell_parties(
     conn: &mut DbConnection,
     deal: &DealRow,
-    kind: &str,
+    kind: NotificationKind,
     zh: &str,
     en: &str,
     note: &str,
@@ -314,7 +315,7 @@ fn tell_parties(
 fn tell_staff(
     conn: &mut DbConnection,
     deal: &DealRow,
-    kind: &str,
+    kind: NotificationKind,
     zh: &str,
     en: &str,
     note: &str,
@@ -371,14 +372,30 @@ pub fn decide(
     record(conn, &user.id, &action, &before, &after, Some(&req.reason))?;
     let (kind, zh, en) = match after.status {
         DealStatus::Approved => (
-            "deal_approved",
+            NotificationKind::DealApproved,
             "交易已获联盟批准",
             "Deal approved by the alliance",
         ),
-        DealStatus::OnHold => ("deal_on_hold", "交易已暂停", "Deal put on hold"),
-        DealStatus::Cancelled => ("deal_cancelled", "交易已取消", "Deal cancelled"),
-        DealStatus::Completed => ("deal_completed", "交易已完成", "Deal completed"),
-        _ => ("deal_updated", "交易状态已更新", "Deal updated"),
+        DealStatus::OnHold => (
+            NotificationKind::DealOnHold,
+            "交易已暂停",
+            "Deal put on hold",
+        ),
+        DealStatus::Cancelled => (
+            NotificationKind::DealCancelled,
+            "交易已取消",
+            "Deal cancelled",
+        ),
+        DealStatus::Completed => (
+            NotificationKind::DealCompleted,
+            "交易已完成",
+            "Deal completed",
+        ),
+        _ => (
+            NotificationKind::DealUpdated,
+            "交易状态已更新",
+            "Deal updated",
+        ),
     };
     tell_parties(conn, &after, kind, zh, en, &req.reason)?;
     Ok(after.view())
@@ -597,7 +614,7 @@ pub fn record_transfer(
         conn,
         &before.receiver_org_id,
         &Notice {
-            kind: "transfer_recorded",
+            kind: NotificationKind::TransferRecorded,
             title_zh: "货物已发出（转移联单）".into(),
             title_en: "Truckload dispatched (transfer manifest)".into(),
             body_zh: note.clone(),
@@ -713,7 +730,7 @@ pub fn receive(
         tell_staff(
             conn,
             &deal,
-            "weight_difference_flagged",
+            NotificationKind::WeightDifferenceFlagged,
             "过磅差异超限",
             "Weighbridge difference flagged",
             &note,
@@ -721,7 +738,7 @@ pub fn receive(
         tell_parties(
             conn,
             &deal,
-            "weight_difference_flagged",
+            NotificationKind::WeightDifferenceFlagged,
             "过磅差异超限",
             "Weighbridge difference flagged",
             &note,
@@ -768,7 +785,7 @@ pub fn complete(
     tell_parties(
         conn,
         &after,
-        "deal_completed",
+        NotificationKind::DealCompleted,
         "交易已完成",
         "Deal completed",
         &note,
@@ -809,7 +826,7 @@ pub fn dispute(
     tell_staff(
         conn,
         &after,
-        "dispute_opened",
+        NotificationKind::DisputeOpened,
         "交易争议待处理",
         "Dispute opened",
         &req.reason,
@@ -817,7 +834,7 @@ pub fn dispute(
     tell_parties(
         conn,
         &after,
-        "dispute_opened",
+        NotificationKind::DisputeOpened,
         "交易争议已提出",
         "Dispute opened",
         &req.reason,

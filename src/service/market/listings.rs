@@ -17,6 +17,7 @@ use crate::domain::listing::{
     PricingModel, SupplyPattern, hazardous_reason,
 };
 use crate::domain::matching::Params;
+use crate::domain::notification::NotificationKind;
 use crate::domain::offer::OfferEvent;
 use crate::domain::organization::OrgKind;
 use crate::domain::quantity::format_tonnes;
@@ -677,21 +678,21 @@ pub fn decide(
         ListingDecision::Approve => (
             ListingEvent::Approve,
             "listing.approved",
-            "listing_approved",
+            NotificationKind::ListingApproved,
             "挂牌已发布",
             "Listing published",
         ),
         ListingDecision::Reject => (
             ListingEvent::Reject,
             "listing.rejected",
-            "listing_rejected",
+            NotificationKind::ListingRejected,
             "挂牌审核未通过",
             "Listing rejected",
         ),
         ListingDecision::Unpublish => (
             ListingEvent::Unpublish,
             "listing.unpublished",
-            "listing_unpublished",
+            NotificationKind::ListingUnpublished,
             "挂牌已下架",
             "Listing unpublished",
         ),

@@ -11,6 +11,7 @@ use crate::config::TradeSettings;
 use crate::db::schema::{listings, offers, organizations};
 use crate::db::{DbConnection, now};
 use crate::domain::listing::{ListingEvent, ListingStatus, PricingModel};
+use crate::domain::notification::NotificationKind;
 use crate::domain::offer::{IntendedUse, OPEN, OfferActor, OfferEvent, OfferStatus, transition};
 use crate::domain::organization::OrgKind;
 use crate::domain::quantity::{format_tonnes, format_yuan};
@@ -344,7 +345,7 @@ pub fn place(
         conn,
         &listing.organization_id,
         &Notice {
-            kind: "offer_received",
+            kind: NotificationKind::OfferReceived,
             title_zh: format!("收到新报价：{}", listing.title),
             title_en: format!("New offer on {}", listing.title),
             body_zh: format!(
@@ -463,7 +464,7 @@ fn change_status(
 fn tell_bidder(
     conn: &mut DbConnection,
     offer: &OfferRow,
-    kind: &str,
+    kind: NotificationKind,
     zh: &str,
     en: &str,
     note: &str,
@@ -492,7 +493,7 @@ pub fn reject(
     tell_bidder(
         conn,
         &after,
-        "offer_rejected",
+        NotificationKind::OfferRejected,
         "报价被拒绝",
         "Offer rejected",
         reason,
@@ -566,7 +567,7 @@ pub fn counter(
     tell_bidder(
         conn,
         &after,
-        "offer_countered",
+        NotificationKind::OfferCountered,
         "卖方提出还价",
         "Counter-offer received",
         &terms,
@@ -618,9 +619,9 @@ fn bidder_ends(
         &listing.organization_id,
         &Notice {
             kind: if event == OfferEvent::Withdraw {
-                "offer_withdrawn"
+                NotificationKind::OfferWithdrawn
             } else {
-                "counter_rejected"
+                NotificationKind::CounterRejected
             },
             title_zh: format!("报价已撤回或还价被拒：{}", listing.title),
             title_en: format!("Offer {reason}: {}", listing.title),
@@ -770,7 +771,7 @@ fn conclude(
             conn,
             &listing.organization_id,
             &Notice {
-                kind: "offer_accepted",
+                kind: NotificationKind::OfferAccepted,
                 title_zh: format!("还价已被接受：{}", listing.title),
                 title_en: format!("Counter-offer accepted: {}", listing.title),
                 body_zh: terms.clone(),
@@ -782,7 +783,7 @@ fn conclude(
         _ => tell_bidder(
             conn,
             &after,
-            "offer_accepted",
+            NotificationKind::OfferAccepted,
             "报价已被接受",
             "Offer accepted",
             &terms,
@@ -831,11 +832,15 @@ pub fn end_open_offers(
         )?;
         let (kind, zh, en) = match event {
             OfferEvent::Invalidate => (
-                "offer_invalidated",
+                NotificationKind::OfferInvalidated,
                 "挂牌条件已变更，请重新报价",
                 "The lot's terms changed: please offer again",
             ),
-            _ => ("offer_rejected", "报价未成交", "Offer not accepted"),
+            _ => (
+                NotificationKind::OfferRejected,
+                "报价未成交",
+                "Offer not accepted",
+            ),
         };
         tell_bidder(conn, &after, kind, zh, en, reason)?;
     }

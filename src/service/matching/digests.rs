@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::db::schema::{demand_digest_items, listings};
 use crate::db::{DbConnection, now};
 use crate::domain::matching::Params;
+use crate::domain::notification::NotificationKind;
 use crate::error::ApiError;
 use crate::service::market::catalog::Catalog;
 use crate::service::market::lots::load_row as load_listing;
@@ -72,7 +73,7 @@ pub fn send_digest_if_due(conn: &mut DbConnection, demand_id: &str) -> Result<bo
         conn,
         &demand.organization_id,
         &Notice {
-            kind: "match_found",
+            kind: NotificationKind::MatchFound,
             title_zh: format!("有 {} 个挂牌符合您的需求：{}", titles.len(), demand.title),
             title_en: format!(
                 "{} new lot(s) match your demand: {}",
