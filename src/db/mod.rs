@@ -215,3 +215,26 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+
+    use crate::domain::listing::ListingStatus;
+
+    #[test]
+    fn an_unknown_enum_value_in_the_database_is_an_error_not_a_default() {
+        let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+        let read = |conn: &mut diesel::SqliteConnection, text: &str| {
+            diesel::select(diesel::dsl::sql::<Text>(&format!("'{text}'")))
+                .get_result::<ListingStatus>(conn)
+        };
+        assert_eq!(
+            read(&mut conn, "pending_review").unwrap(),
+            ListingStatus::PendingReview
+        );
+        let err = read(&mut conn, "approveed").unwrap_err();
+        assert!(err.to_string().contains("approveed"), "{err}");
+    }
+}

@@ -4,6 +4,7 @@
 mod access;
 mod alliance;
 mod auth;
+mod conventions;
 mod helpers;
 mod listings;
 mod matching;
