@@ -8,7 +8,7 @@ use crate::domain::deal::DealStatus;
 use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
 use crate::http::trade::{fingerprint, idempotency_key, respond};
-use crate::http::{ReadProblems, WriteProblems};
+use crate::http::{ReadProblems, WriteProblems, read};
 use crate::service::idempotency::{self, Stored};
 use crate::service::market::deals::{
     self, Deal, DealDecisionRequest, DealDetail, DisputeRequest, ReceiptRequest, Transfer,
@@ -21,19 +21,6 @@ use crate::startup::AppState;
 #[into_params(parameter_in = Query)]
 pub struct DealFilter {
     pub status: Option<DealStatus>,
-}
-
-async fn page_of(
-    state: &AppState,
-    user: crate::service::accounts::access::CurrentUser,
-    status: Option<DealStatus>,
-    page: PageQuery,
-) -> ApiResult<Page<Deal>> {
-    let items = state
-        .db
-        .read(move |conn| deals::list(conn, &user, status, &page))
-        .await?;
-    Ok(items)
 }
 
 /// Your organization's deals (either side); every deal for staff.
@@ -53,9 +40,12 @@ pub async fn list_deals(
     filter: web::Query<DealFilter>,
     page: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<Deal>>> {
-    Ok(web::Json(
-        page_of(&state, user, filter.status, page.into_inner()).await?,
-    ))
+    let status = filter.status;
+    let page = read(&state, move |conn, _| {
+        deals::list(conn, &user, status, &page)
+    })
+    .await?;
+    Ok(web::Json(page))
 }
 
 /// One deal with its truckloads (its parties and staff).
@@ -223,16 +213,11 @@ pub async fn list_deals_to_approve(
     AuthUser(user): AuthUser,
     page: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<Deal>>> {
-    user.require_staff()?;
-    Ok(web::Json(
-        page_of(
-            &state,
-            user,
-            Some(DealStatus::PendingApproval),
-            page.into_inner(),
-        )
-        .await?,
-    ))
+    let page = read(&state, move |conn, _| {
+        deals::queue(conn, &user, DealStatus::PendingApproval, &page)
+    })
+    .await?;
+    Ok(web::Json(page))
 }
 
 /// Disputed deals, oldest first (staff).
@@ -251,10 +236,11 @@ pub async fn list_disputes(
     AuthUser(user): AuthUser,
     page: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<Deal>>> {
-    user.require_staff()?;
-    Ok(web::Json(
-        page_of(&state, user, Some(DealStatus::Disputed), page.into_inner()).await?,
-    ))
+    let page = read(&state, move |conn, _| {
+        deals::queue(conn, &user, DealStatus::Disputed, &page)
+    })
+    .await?;
+    Ok(web::Json(page))
 }
 
 /// Approves, holds, resumes or cancels a deal, or resolves a dispute, with a reason (staff).

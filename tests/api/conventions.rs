@@ -37,7 +37,9 @@ async fn every_list_refuses_a_foreign_cursor_alike() {
     ] {
         for cursor in ["bm90LWEta2V5", "MTIz"] {
             let sep = if path.contains('?') { '&' } else { '?' };
-            let res = app.get_as(&format!("{path}{sep}cursor={cursor}"), token).await;
+            let res = app
+                .get_as(&format!("{path}{sep}cursor={cursor}"), token)
+                .await;
             assert_eq!(res.status(), 422, "{path} with {cursor}");
             let body: serde_json::Value = res.json().await.unwrap();
             assert_eq!(body["errors"][0]["field"], "cursor", "{path}");
@@ -66,7 +68,9 @@ async fn demands_and_organizations_carry_etags_and_refuse_stale_edits() {
     let app = app().start().await;
     seed(&mut app.conn()).unwrap();
     let (cement, demand) = cement_demand(&app).await;
-    let res = app.get_as(&format!("/api/v1/demands/{demand}"), &cement).await;
+    let res = app
+        .get_as(&format!("/api/v1/demands/{demand}"), &cement)
+        .await;
     let etag = res.headers()["etag"].to_str().unwrap().to_string();
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(etag, format!("\"{}\"", body["version"]));
@@ -96,7 +100,9 @@ async fn demands_and_organizations_carry_etags_and_refuse_stale_edits() {
 
     let me = app.get_json("/api/v1/me", &cement).await;
     let org = me["organization"]["id"].as_str().unwrap();
-    let res = app.get_as(&format!("/api/v1/organizations/{org}"), &cement).await;
+    let res = app
+        .get_as(&format!("/api/v1/organizations/{org}"), &cement)
+        .await;
     let etag = res.headers()["etag"].to_str().unwrap().to_string();
     let stale = app
         .client
@@ -108,7 +114,9 @@ async fn demands_and_organizations_carry_etags_and_refuse_stale_edits() {
         .await
         .unwrap();
     assert_problem(stale, 412, "version_mismatch").await;
-    let after = app.get_json(&format!("/api/v1/organizations/{org}"), &cement).await;
+    let after = app
+        .get_json(&format!("/api/v1/organizations/{org}"), &cement)
+        .await;
     assert_ne!(after["contact_name"], "王工");
     let fresh = app
         .client

@@ -12,6 +12,7 @@ use crate::db::schema::{deals, listings, organizations, transfers};
 use crate::domain::quantity::format_tonnes;
 use crate::domain::time::rfc3339;
 use crate::error::ApiError;
+use crate::service::accounts::access::CurrentUser;
 
 /// Rows per page; the HTTP layer streams page after page.
 pub const PAGE: i64 = 1000;
@@ -47,6 +48,18 @@ type Row = (
 
 /// One page of the ledger after `after` (a transfer id; empty for the start), as CSV bytes, and
 /// the cursor of the next page (`None` at the end).
+/// The ledger's first page, with its header, for the organization's members and staff.
+pub fn open(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    producer: &str,
+) -> Result<(Vec<u8>, Option<String>), ApiError> {
+    user.require_reader_of(producer)?;
+    crate::service::accounts::organizations::load(conn, producer)?;
+    page(conn, producer, "", true)
+}
+
+/// The page of ledger rows after transfer `after`.
 pub fn page(
     conn: &mut DbConnection,
     producer: &str,

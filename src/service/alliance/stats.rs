@@ -25,6 +25,7 @@ use crate::db::schema::{co2_factors, deals, listings, offers, sites};
 use crate::domain::listing::haversine_km;
 use crate::domain::quantity::format_tonnes;
 use crate::error::ApiError;
+use crate::service::accounts::access::CurrentUser;
 
 text_enum! {
     /// How a report is sent: JSON (default) or CSV.
@@ -173,7 +174,17 @@ type CompletedDeal = (
     f64,
 );
 
-pub fn flows(conn: &mut DbConnection, period: &Period) -> Result<Flows, ApiError> {
+/// Every figure by category, region and month (staff).
+pub fn flows(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    period: &Period,
+) -> Result<Flows, ApiError> {
+    user.require_staff()?;
+    compute(conn, period)
+}
+
+fn compute(conn: &mut DbConnection, period: &Period) -> Result<Flows, ApiError> {
     crate::service::input::Checks::of(period).finish()?;
     let (from, until) = period.bounds();
     let mut cells: BTreeMap<Cell, Kg> = BTreeMap::new();
@@ -384,7 +395,7 @@ pub fn flows(conn: &mut DbConnection, period: &Period) -> Result<Flows, ApiError
 }
 
 pub fn summary(conn: &mut DbConnection, period: &Period) -> Result<Summary, ApiError> {
-    let f = flows(conn, period)?;
+    let f = compute(conn, period)?;
     Ok(Summary {
         totals: f.totals,
         by_category: f.by_category,

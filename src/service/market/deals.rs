@@ -157,6 +157,17 @@ pub fn list(
     Ok(Page::new(rows, limit, |d| d.id.clone()).map(|d| d.view()))
 }
 
+/// A staff queue: deals in `status`, oldest first.
+pub fn queue(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    status: DealStatus,
+    page: &PageQuery,
+) -> Result<Page<Deal>, ApiError> {
+    user.require_staff()?;
+    list(conn, user, Some(status), page)
+}
+
 /// One guarded move of the deal state machine; returns the row after it.
 fn move_deal(
     conn: &mut DbConnection,
