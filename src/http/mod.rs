@@ -262,6 +262,23 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// Every operation of the document.
+fn operations_mut(
+    spec: &mut utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    spec.paths.paths.values_mut().flat_map(|item| {
+        [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+    })
+}
+
 /// What every operation states, filled in where a handler leaves it implicit: public operations
 /// say so (`security: []`), and every response has a description (its status's reason phrase
 /// when the handler gives none).
@@ -270,28 +287,19 @@ struct Conventions;
 impl utoipa::Modify for Conventions {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::RefOr;
-        for item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ];
-            for operation in operations.into_iter().flatten() {
-                operation.security.get_or_insert_with(Vec::new);
-                for (status, response) in operation.responses.responses.iter_mut() {
-                    if let RefOr::T(response) = response
-                        && response.description.is_empty()
-                    {
-                        response.description = status
-                            .parse::<u16>()
-                            .ok()
-                            .and_then(|s| StatusCode::from_u16(s).ok())
-                            .and_then(|s| s.canonical_reason())
-                            .unwrap_or("Response")
-                            .to_string();
-                    }
+        for operation in operations_mut(openapi) {
+            operation.security.get_or_insert_with(Vec::new);
+            for (status, response) in operation.responses.responses.iter_mut() {
+                if let RefOr::T(response) = response
+                    && response.description.is_empty()
+                {
+                    response.description = status
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|s| StatusCode::from_u16(s).ok())
+                        .and_then(|s| s.canonical_reason())
+                        .unwrap_or("Response")
+                        .to_string();
                 }
             }
         }
@@ -358,29 +366,20 @@ fn refuse_nul_in_schemas(mut spec: utoipa::openapi::OpenApi) -> utoipa::openapi:
     if let Some(components) = spec.components.as_mut() {
         components.schemas.values_mut().for_each(walk);
     }
-    for item in spec.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ];
-        for operation in operations.into_iter().flatten() {
-            for parameter in operation.parameters.iter_mut().flatten() {
-                if let RefOr::T(p) = parameter
-                    && let Some(schema) = p.schema.as_mut()
+    for operation in operations_mut(&mut spec) {
+        for parameter in operation.parameters.iter_mut().flatten() {
+            if let RefOr::T(p) = parameter
+                && let Some(schema) = p.schema.as_mut()
+            {
+                walk(schema);
+            }
+        }
+        if let Some(RefOr::T(body)) = operation.request_body.as_mut() {
+            for content in body.content.values_mut() {
+                if let RefOr::T(content) = content
+                    && let Some(schema) = content.schema.as_mut()
                 {
                     walk(schema);
-                }
-            }
-            if let Some(RefOr::T(body)) = operation.request_body.as_mut() {
-                for content in body.content.values_mut() {
-                    if let RefOr::T(content) = content
-                        && let Some(schema) = content.schema.as_mut()
-                    {
-                        walk(schema);
-                    }
                 }
             }
         }
