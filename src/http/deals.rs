@@ -10,9 +10,9 @@ use crate::http::extractors::AuthUser;
 use crate::http::trade::{fingerprint, idempotency_key, respond};
 use crate::http::{ReadProblems, WriteProblems, read};
 use crate::service::idempotency::{self, Stored};
-use crate::service::market::deals::{
-    self, Deal, DealDecisionRequest, DealDetail, DisputeRequest, ReceiptRequest, Transfer,
-    TransferInput,
+use crate::service::market::deals::{self, Deal, DealDecisionRequest, DisputeRequest};
+use crate::service::market::transfers::{
+    self, DealDetail, ReceiptRequest, Transfer, TransferInput,
 };
 use crate::service::page::{Page, PageQuery};
 use crate::startup::AppState;
@@ -68,7 +68,7 @@ pub async fn get_deal(
     Ok(web::Json(
         state
             .db
-            .read(move |conn| deals::get(conn, &user, &id))
+            .read(move |conn| transfers::get(conn, &user, &id))
             .await?,
     ))
 }
@@ -104,7 +104,7 @@ pub async fn record_transfer(
     let stored = idempotency::run(&state.db, user.id.clone(), key, hash, move |conn| {
         Stored::new(
             201,
-            deals::record_transfer(conn, &user, &id, &body, tolerance)?,
+            transfers::record_transfer(conn, &user, &id, &body, tolerance)?,
         )
     })
     .await?;
@@ -139,7 +139,7 @@ pub async fn record_receipt(
     Ok(web::Json(
         state
             .db
-            .write(move |conn| deals::receive(conn, &user, &deal, &transfer, &body, tolerance))
+            .write(move |conn| transfers::receive(conn, &user, &deal, &transfer, &body, tolerance))
             .await?,
     ))
 }

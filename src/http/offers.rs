@@ -11,7 +11,8 @@ use crate::http::trade::{fingerprint, idempotency_key, optional_json, respond};
 use crate::http::{ReadProblems, WriteProblems};
 use crate::service::idempotency::{self, Stored};
 use crate::service::input::Tonnes;
-use crate::service::market::offers::{self, Acceptance, CounterRequest, Offer, OfferInput};
+use crate::service::market::acceptance::{self, Acceptance};
+use crate::service::market::offers::{self, CounterRequest, Offer, OfferInput};
 use crate::service::page::{Page, PageQuery};
 use crate::startup::AppState;
 
@@ -171,7 +172,7 @@ pub async fn accept_offer(
     let stored = idempotency::run(&state.db, user.id.clone(), key, hash, move |conn| {
         Stored::new(
             201,
-            offers::accept(conn, &trade, &user, &id, body.quantity_t.as_ref())?,
+            acceptance::accept(conn, &trade, &user, &id, body.quantity_t.as_ref())?,
         )
     })
     .await?;
@@ -266,7 +267,7 @@ pub async fn accept_counter_offer(
     let id = path.into_inner();
     let trade = state.settings.trade.clone();
     let stored = idempotency::run(&state.db, user.id.clone(), key, hash, move |conn| {
-        Stored::new(201, offers::accept_counter(conn, &trade, &user, &id)?)
+        Stored::new(201, acceptance::accept_counter(conn, &trade, &user, &id)?)
     })
     .await?;
     Ok(respond(stored))

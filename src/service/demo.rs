@@ -19,13 +19,13 @@ use crate::service::accounts::organizations::{self, OrganizationInput, SiteInput
 use crate::service::accounts::tokens::new_id;
 use crate::service::accounts::users::NewUser;
 use crate::service::accounts::{passwords, users as accounts};
+use crate::service::market::acceptance;
 use crate::service::market::catalog::Catalog;
-use crate::service::market::deals::{
-    self, DealDecision, DealDecisionRequest, ReceiptRequest, TransferInput,
-};
+use crate::service::market::deals::{self, DealDecision, DealDecisionRequest};
 use crate::service::market::listings;
 use crate::service::market::listings::{ListingDecision, ListingDecisionRequest, ListingInput};
 use crate::service::market::offers::{self, CounterRequest, OfferInput};
+use crate::service::market::transfers::{self, ReceiptRequest, TransferInput};
 use crate::service::matching::demands::{self, DemandInput};
 
 pub const DEMO_PASSWORD: &str = "Baotou-Demo-Slag-2026";
@@ -390,16 +390,16 @@ fn seed_trade(
         ash,
         &offer("500", "35.00", IntendedUse::Cement)?,
     )?;
-    let deal = offers::accept(conn, &trade, power, &o.id, None)?.deal;
+    let deal = acceptance::accept(conn, &trade, power, &o.id, None)?.deal;
     deals::decide(conn, staff, &deal.id, &approve)?;
-    let first = deals::record_transfer(
+    let first = transfers::record_transfer(
         conn,
         power,
         &deal.id,
         &truck("蒙B·A1234", 49_000, 16_000)?,
         20,
     )?;
-    deals::record_transfer(
+    transfers::record_transfer(
         conn,
         power,
         &deal.id,
@@ -410,7 +410,7 @@ fn seed_trade(
         json!({"received_net_kg": 32_900, "received_at": "2026-11-20T10:30:00Z"}),
     )
     .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
-    deals::receive(conn, &cement, &deal.id, &first.id, &receipt, 20)?;
+    transfers::receive(conn, &cement, &deal.id, &first.id, &receipt, 20)?;
 
     // Steel slag to the road builder (the producer pays a gate fee): approved, one truckload.
     let o = offers::place(
@@ -419,9 +419,9 @@ fn seed_trade(
         slag,
         &offer("2000", "-15.00", IntendedUse::RoadBase)?,
     )?;
-    let deal = offers::accept(conn, &trade, steel, &o.id, None)?.deal;
+    let deal = acceptance::accept(conn, &trade, steel, &o.id, None)?.deal;
     deals::decide(conn, staff, &deal.id, &approve)?;
-    deals::record_transfer(
+    transfers::record_transfer(
         conn,
         steel,
         &deal.id,

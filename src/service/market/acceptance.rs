@@ -1,0 +1,192 @@
+//! Acceptance: an offer becomes a deal. The tonnage is taken from the lot with one conditional
+//! update (`lots::take`), so a lot is never oversold; the offer's own guarded move keeps one offer
+//! from being accepted twice; a sold-out lot closes and its other open offers end.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::config::TradeSettings;
+use crate::db::DbConnection;
+use crate::domain::listing::ListingEvent;
+use crate::domain::notification::NotificationKind;
+use crate::domain::offer::{OfferEvent, transition};
+use crate::domain::quantity::{format_tonnes, format_yuan};
+use crate::error::ApiError;
+use crate::service::accounts::access::CurrentUser;
+use crate::service::audit::{self, Entry};
+use crate::service::input::{Checks, Tonnes};
+use crate::service::market::deals::{self, Agreement, Deal};
+use crate::service::market::lots::{self, ListingRow, load_row as load_listing};
+use crate::service::market::offers::{
+    Offer, OfferRow, authorize, change_status, end_open_offers, load_row, not_open, record,
+    tell_bidder,
+};
+use crate::service::notifications::{Notice, notify_owners};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Acceptance {
+    pub deal: Deal,
+    pub offer: Offer,
+}
+
+/// The producer accepts an offer (all of it or `quantity_kg` of it).
+pub fn accept(
+    conn: &mut DbConnection,
+    trade: &TradeSettings,
+    user: &CurrentUser,
+    id: &str,
+    quantity: Option<&Tonnes>,
+) -> Result<Acceptance, ApiError> {
+    let offer = load_row(conn, id)?;
+    let listing = authorize(conn, user, &offer, OfferEvent::Accept)?;
+    let kg = match quantity {
+        None => offer.quantity_kg,
+        Some(q) => {
+            let mut c = Checks::default();
+            let kg = c.tonnes("quantity_t", q);
+            if kg.is_some_and(|k| k > offer.quantity_kg) {
+                c.push(
+                    "quantity_t",
+                    "exceeds_offer",
+                    "cannot accept more than was offered",
+                );
+            }
+            c.finish()?;
+            kg.unwrap_or_default()
+        }
+    };
+    let price = offer.price_fen_per_t;
+    conclude(
+        conn,
+        trade,
+        user,
+        offer,
+        listing,
+        OfferEvent::Accept,
+        kg,
+        price,
+    )
+}
+
+/// The bidder accepts the producer's counter-offer.
+pub fn accept_counter(
+    conn: &mut DbConnection,
+    trade: &TradeSettings,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<Acceptance, ApiError> {
+    let offer = load_row(conn, id)?;
+    let listing = authorize(conn, user, &offer, OfferEvent::AcceptCounter)?;
+    let kg = offer.counter_quantity_kg.unwrap_or(offer.quantity_kg);
+    let price = offer
+        .counter_price_fen_per_t
+        .unwrap_or(offer.price_fen_per_t);
+    conclude(
+        conn,
+        trade,
+        user,
+        offer,
+        listing,
+        OfferEvent::AcceptCounter,
+        kg,
+        price,
+    )
+}
+
+/// Turns an offer into a deal: the tonnage from the lot with one conditional update backed by a
+/// CHECK, the offer's own guarded state change (so one offer is never accepted twice), then the
+/// deal. Any refusal rolls the whole transaction back.
+#[allow(clippy::too_many_arguments)]
+fn conclude(
+    conn: &mut DbConnection,
+    trade: &TradeSettings,
+    user: &CurrentUser,
+    offer: OfferRow,
+    listing: ListingRow,
+    event: OfferEvent,
+    kg: i64,
+    price: i64,
+) -> Result<Acceptance, ApiError> {
+    if transition(offer.status, event).is_none() {
+        return Err(not_open(&offer, event));
+    }
+    // The lot's row is locked first, by the conditional update that takes the tonnage: every
+    // acceptance on a lot queues there, so none can hold an offer another one needs (PostgreSQL
+    // would otherwise find deadlocks when a sell-out ends the other offers).
+    let remaining = lots::take(conn, &listing.id, kg)?;
+    // Then the offer's own guarded change: a second acceptance of one offer fails here and its
+    // transaction gives the tonnage back.
+    change_status(conn, &offer, event, None)?;
+    let deal = deals::open(
+        conn,
+        trade,
+        &Agreement {
+            offer_id: &offer.id,
+            listing_id: &listing.id,
+            producer_organization_id: &listing.organization_id,
+            receiver_organization_id: &offer.organization_id,
+            intended_use: offer.intended_use,
+            kg,
+            price_fen_per_t: price,
+        },
+    )?;
+    let deal_id = deal.id.clone();
+    let amount = deal.amount_yuan.clone();
+    if remaining == 0 {
+        sell_out(conn, &listing)?;
+    }
+    let after = load_row(conn, &offer.id)?;
+    record(conn, &user.id, "offer.accepted", &after, Some(&offer))?;
+    audit::record(
+        conn,
+        Entry {
+            actor: Some(&user.id),
+            action: "deal.created",
+            object_type: "deal",
+            object_id: &deal_id,
+            reason: None,
+        },
+        None::<&()>,
+        Some(&deal),
+    )?;
+    let terms = format!(
+        "{} t @ {} yuan/t = {} yuan",
+        format_tonnes(kg),
+        format_yuan(price),
+        amount
+    );
+    match event {
+        OfferEvent::AcceptCounter => notify_owners(
+            conn,
+            &listing.organization_id,
+            &Notice {
+                kind: NotificationKind::OfferAccepted,
+                title_zh: format!("还价已被接受：{}", listing.title),
+                title_en: format!("Counter-offer accepted: {}", listing.title),
+                body_zh: terms.clone(),
+                body_en: terms,
+                object_type: Some("deal"),
+                object_id: Some(&deal_id),
+            },
+        )?,
+        _ => tell_bidder(
+            conn,
+            &after,
+            NotificationKind::OfferAccepted,
+            "报价已被接受",
+            "Offer accepted",
+            &terms,
+        )?,
+    }
+    Ok(Acceptance {
+        deal,
+        offer: after.view(),
+    })
+}
+
+/// Nothing remains: the lot closes (the `SellOut` move), and the other open offers are rejected.
+fn sell_out(conn: &mut DbConnection, listing: &ListingRow) -> Result<(), ApiError> {
+    let row = load_listing(conn, &listing.id)?;
+    lots::move_to(conn, &row, ListingEvent::SellOut, Some(lots::SOLD_OUT))?;
+    end_open_offers(conn, &listing.id, OfferEvent::LotClosed, lots::SOLD_OUT)
+}
