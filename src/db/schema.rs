@@ -336,6 +336,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        monthly_kg -> Nullable<BigInt>,
     }
 }
 

@@ -470,7 +470,7 @@ fn seed_demands(conn: &mut DbConnection, catalog: &Catalog) -> Result<(), ApiErr
             json!({
                 "title": "Fly ash grade II or better for blended cement 水泥掺合料用粉煤灰（II级及以上）",
                 "categories": ["SW02"], "property_bounds": {"loi_pct": {"max": 8.0}}, "min_grades": {"fly_ash": "II"},
-                "quantity_t": "2000", "supply_pattern": "recurring", "max_distance_km": 80,
+                "quantity_t": "24000", "supply": {"pattern": "recurring", "monthly_t": "2000"}, "max_distance_km": 80,
                 "price_limit_per_t": "60.00", "intended_use": "cement"
             }),
         ),
@@ -479,7 +479,7 @@ fn seed_demands(conn: &mut DbConnection, catalog: &Catalog) -> Result<(), ApiErr
             json!({
                 "title": "Stable steel slag for road base 路基用稳定钢渣",
                 "categories": ["SW01"], "min_grades": {"steel_slag_stability": "pass"},
-                "quantity_t": "5000", "supply_pattern": "one_off", "max_distance_km": 60,
+                "quantity_t": "5000", "supply": {"pattern": "one_off"}, "max_distance_km": 60,
                 "price_limit_per_t": "0", "intended_use": "road_base"
             }),
         ),
@@ -488,7 +488,7 @@ fn seed_demands(conn: &mut DbConnection, catalog: &Catalog) -> Result<(), ApiErr
             json!({
                 "title": "Gangue or slag to backfill abandoned pits, gate fee 5 yuan/t or more 废弃矿坑回填（收取处置费≥5元/吨）",
                 "categories": ["SW04", "SW01"],
-                "quantity_t": "30000", "supply_pattern": "one_off", "max_distance_km": 50,
+                "quantity_t": "30000", "supply": {"pattern": "one_off"}, "max_distance_km": 50,
                 "price_limit_per_t": "-5.00", "intended_use": "backfill_restoration"
             }),
         ),
@@ -498,7 +498,7 @@ fn seed_demands(conn: &mut DbConnection, catalog: &Catalog) -> Result<(), ApiErr
                 "title": "Steel slag for a road-base trial section 钢渣路基试验段",
                 "categories": ["SW01"], "subtypes": ["steel_slag_bof", "steel_slag_eaf"],
                 "property_bounds": {"free_cao_pct": {"max": 3.0}},
-                "quantity_t": "100", "supply_pattern": "one_off", "max_distance_km": 50,
+                "quantity_t": "100", "supply": {"pattern": "one_off"}, "max_distance_km": 50,
                 "price_limit_per_t": "20.00", "intended_use": "research_trial"
             }),
         ),

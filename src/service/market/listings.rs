@@ -14,7 +14,7 @@ use crate::db::{DbConnection, now};
 use crate::domain::grading::{GradeResult, Properties};
 use crate::domain::listing::{
     DeliveryTerms, Generation, HAZARDOUS_CHARACTERISTICS, ListingEvent, ListingStatus,
-    PricingModel, SupplyPattern, hazardous_reason,
+    PricingModel, hazardous_reason,
 };
 use crate::domain::matching::Params;
 use crate::domain::notification::NotificationKind;
@@ -28,20 +28,12 @@ use crate::service::audit::{self, Entry};
 use crate::service::input::{Checks, Tonnes, Yuan};
 use crate::service::market::catalog::{Catalog, hazardous};
 use crate::service::market::lots::{
-    self, Attachment, Details, LabReport, Listing, Terms, load, load_row, views, visible,
+    self, Attachment, Details, LabReport, Listing, Supply, Terms, load, load_row, views, visible,
 };
 use crate::service::market::offers::end_open_offers;
 use crate::service::matching::digests;
 use crate::service::notifications::{Notice, notify_owners};
 use crate::service::page::{Page, PageQuery};
-
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Supply {
-    pub pattern: SupplyPattern,
-    /// Tonnes per month, for a recurring supply.
-    pub monthly_t: Option<Tonnes>,
-}
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -150,26 +142,7 @@ fn check(catalog: &Catalog, input: &ListingInput) -> Result<Checked, ApiError> {
             "must not exceed quantity_t",
         );
     }
-    let monthly = match (input.supply.pattern, &input.supply.monthly_t) {
-        (SupplyPattern::Recurring, Some(m)) => c.tonnes("supply.monthly_t", m),
-        (SupplyPattern::Recurring, None) => {
-            c.push(
-                "supply.monthly_t",
-                "required",
-                "a recurring supply states tonnes per month",
-            );
-            None
-        }
-        (SupplyPattern::OneOff, Some(_)) => {
-            c.push(
-                "supply.monthly_t",
-                "not_allowed",
-                "only a recurring supply has a monthly amount",
-            );
-            None
-        }
-        (SupplyPattern::OneOff, None) => None,
-    };
+    let monthly = input.supply.monthly(&mut c, "supply");
     let from = input.available_from.map_or_else(now, |t| t.naive_utc());
     let until = input.available_until.map(|t| t.naive_utc());
     if until.is_some_and(|u| u <= from) {

@@ -18,6 +18,7 @@ use crate::domain::listing::{
 use crate::domain::quantity::{format_tonnes, format_yuan};
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
+use crate::service::input::{Checks, Tonnes};
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -47,14 +48,50 @@ pub struct Attachment {
     pub title: String,
 }
 
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Supply {
+    pub pattern: SupplyPattern,
+    /// Tonnes per month, for a recurring supply.
+    pub monthly_t: Option<Tonnes>,
+}
+
+impl Supply {
+    /// Tonnes per month, required of a recurring supply and refused on a one-off.
+    pub fn monthly(&self, c: &mut Checks, field: &str) -> Option<i64> {
+        let field = format!("{field}.monthly_t");
+        match (self.pattern, &self.monthly_t) {
+            (SupplyPattern::Recurring, Some(m)) => c.tonnes(&field, m),
+            (SupplyPattern::Recurring, None) => {
+                c.push(
+                    &field,
+                    "required",
+                    "a recurring supply states tonnes per month",
+                );
+                None
+            }
+            (SupplyPattern::OneOff, Some(_)) => {
+                c.push(
+                    &field,
+                    "not_allowed",
+                    "only a recurring supply has a monthly amount",
+                );
+                None
+            }
+            (SupplyPattern::OneOff, None) => None,
+        }
+    }
+}
+
+/// A lot's or a demand's supply pattern as stored.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ListingSupply {
+pub struct SupplyTerms {
     pub pattern: SupplyPattern,
     pub monthly_t: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ListingPricing {
+pub struct PricingTerms {
     pub model: PricingModel,
     pub price_per_t: Option<String>,
     pub reserve_per_t: Option<String>,
@@ -82,14 +119,14 @@ pub struct Listing {
     pub quantity_t: String,
     pub remaining_t: String,
     pub min_order_t: String,
-    pub supply: ListingSupply,
+    pub supply: SupplyTerms,
     pub generation: Generation,
     pub site_id: String,
     pub site: SiteRef,
     pub available_from: DateTime<Utc>,
     pub available_until: Option<DateTime<Utc>>,
     pub delivery_terms: DeliveryTerms,
-    pub pricing: ListingPricing,
+    pub pricing: PricingTerms,
     #[schema(value_type = Object)]
     pub properties: Properties,
     pub lab_report: LabReport,
@@ -204,13 +241,13 @@ pub fn views(conn: &mut DbConnection, rows: Vec<ListingRow>) -> Result<Vec<Listi
             grades: grades.remove(&r.id).unwrap_or_default(),
             attachments: attachments.remove(&r.id).unwrap_or_default(),
             status: r.status,
-            supply: ListingSupply {
+            supply: SupplyTerms {
                 pattern: r.supply_pattern,
                 monthly_t: r.monthly_kg.map(format_tonnes),
             },
             generation: r.generation,
             delivery_terms: r.delivery_terms,
-            pricing: ListingPricing {
+            pricing: PricingTerms {
                 model: r.pricing_model,
                 price_per_t: r.price_fen_per_t.map(format_yuan),
                 reserve_per_t: r.reserve_fen_per_t.map(format_yuan),

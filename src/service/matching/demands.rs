@@ -23,6 +23,7 @@ use crate::service::accounts::tokens::new_id;
 use crate::service::audit::{self, Entry};
 use crate::service::input::{Checks, Tonnes, Yuan};
 use crate::service::market::catalog::Catalog;
+use crate::service::market::lots::{Supply, SupplyTerms};
 use crate::service::page::{Page, PageQuery};
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -42,9 +43,10 @@ pub struct DemandInput {
     /// Minimum grades by rule, e.g. `{"fly_ash": "II"}` (that grade or better).
     #[serde(default)]
     pub min_grades: BTreeMap<String, String>,
-    /// Tonnes wanted (per month when recurring).
+    /// Tonnes wanted in all.
     pub quantity_t: Tonnes,
-    pub supply_pattern: SupplyPattern,
+    /// One-off, or recurring with the tonnes wanted each month (as a lot states its supply).
+    pub supply: Supply,
     pub site_id: String,
     #[schema(minimum = 1, maximum = 2000)]
     pub max_distance_km: f64,
@@ -63,12 +65,10 @@ pub struct Demand {
     pub title: String,
     pub categories: Vec<String>,
     pub subtypes: Vec<String>,
-    #[schema(value_type = Object)]
     pub property_bounds: BTreeMap<String, Bound>,
-    #[schema(value_type = Object)]
     pub min_grades: BTreeMap<String, String>,
     pub quantity_t: String,
-    pub supply_pattern: SupplyPattern,
+    pub supply: SupplyTerms,
     pub site_id: String,
     pub region_code: String,
     pub max_distance_km: f64,
@@ -106,6 +106,7 @@ pub struct DemandRow {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub monthly_kg: Option<i64>,
 }
 
 fn list_of(text: &str) -> Vec<String> {
@@ -122,7 +123,8 @@ impl DemandRow {
             subtypes: list_of(&self.subtypes),
             bounds: serde_json::from_str(&self.property_bounds).unwrap_or_default(),
             min_grades: serde_json::from_str(&self.min_grades).unwrap_or_default(),
-            quantity_kg: self.quantity_kg,
+            // A recurring demand is matched a month at a time.
+            quantity_kg: self.monthly_kg.unwrap_or(self.quantity_kg),
             max_distance_km: self.max_distance_km,
             price_limit_fen: self.price_limit_fen,
             window_from: self.window_from,
@@ -144,7 +146,10 @@ impl DemandRow {
             property_bounds: want.bounds,
             min_grades: want.min_grades,
             quantity_t: format_tonnes(self.quantity_kg),
-            supply_pattern: self.supply_pattern,
+            supply: SupplyTerms {
+                pattern: self.supply_pattern,
+                monthly_t: self.monthly_kg.map(format_tonnes),
+            },
             site_id: self.site_id.clone(),
             region_code: self.region_code.clone(),
             max_distance_km: self.max_distance_km,
@@ -165,6 +170,7 @@ pub fn load_row(conn: &mut DbConnection, id: &str) -> Result<DemandRow, ApiError
 
 struct CheckedDemand {
     quantity_kg: i64,
+    monthly_kg: Option<i64>,
     price_limit_fen: i64,
     window_from: NaiveDateTime,
     window_until: Option<NaiveDateTime>,
@@ -236,6 +242,7 @@ fn check(catalog: &Catalog, input: &DemandInput) -> Result<CheckedDemand, ApiErr
         }
     }
     let quantity_kg = c.tonnes("quantity_t", &input.quantity_t);
+    let monthly_kg = input.supply.monthly(&mut c, "supply");
     let price_limit_fen = c.yuan("price_limit_per_t", &input.price_limit_per_t);
     if !(1.0..=2000.0).contains(&input.max_distance_km) {
         c.push(
@@ -256,6 +263,7 @@ fn check(catalog: &Catalog, input: &DemandInput) -> Result<CheckedDemand, ApiErr
     c.finish()?;
     Ok(CheckedDemand {
         quantity_kg: quantity_kg.unwrap_or_default(),
+        monthly_kg,
         price_limit_fen: price_limit_fen.unwrap_or_default(),
         window_from,
         window_until,
@@ -315,7 +323,10 @@ pub fn create(
             demands::min_grades
                 .eq(serde_json::to_string(&input.min_grades).unwrap_or_else(|_| "{}".into())),
             demands::quantity_kg.eq(checked.quantity_kg),
-            demands::supply_pattern.eq(input.supply_pattern),
+            demands::monthly_kg.eq(checked.monthly_kg),
+            demands::supply_pattern.eq(input.supply.pattern),
+            demands::monthly_kg.eq(checked.monthly_kg),
+            demands::supply_pattern.eq(input.supply.pattern),
             demands::max_distance_km.eq(input.max_distance_km),
             demands::price_limit_fen.eq(checked.price_limit_fen),
             demands::window_from.eq(checked.window_from),
@@ -392,12 +403,15 @@ pub struct DemandPatch {
     pub max_distance_km: Option<f64>,
     pub price_limit_per_t: Option<Yuan>,
     pub quantity_t: Option<Tonnes>,
+    /// The whole supply pattern, as on creation.
+    pub supply: Option<Supply>,
     pub available_until: Option<DateTime<Utc>>,
     #[schema(min_length = 3, max_length = 200)]
     pub title: Option<String>,
 }
 
-/// Edits a demand (its organization's members): status, distance, price limit, quantity, window, title.
+/// Edits a demand (its organization's members): status, distance, price limit, quantity, supply,
+/// availability end, title.
 pub fn update(
     conn: &mut DbConnection,
     catalog: &Catalog,
@@ -431,7 +445,10 @@ pub fn update(
             .quantity_t
             .clone()
             .unwrap_or(Tonnes::of(current.quantity_t.clone())),
-        supply_pattern: current.supply_pattern,
+        supply: patch.supply.clone().unwrap_or(Supply {
+            pattern: current.supply.pattern,
+            monthly_t: current.supply.monthly_t.clone().map(Tonnes::of),
+        }),
         site_id: current.site_id.clone(),
         max_distance_km: patch.max_distance_km.unwrap_or(current.max_distance_km),
         price_limit_per_t: patch
@@ -473,6 +490,8 @@ pub fn update(
         demands::max_distance_km.eq(input.max_distance_km),
         demands::price_limit_fen.eq(checked.price_limit_fen),
         demands::quantity_kg.eq(checked.quantity_kg),
+        demands::monthly_kg.eq(checked.monthly_kg),
+        demands::supply_pattern.eq(input.supply.pattern),
         demands::window_until.eq(checked.window_until),
         demands::version.eq(before.version + 1),
         demands::updated_at.eq(now()),
