@@ -325,8 +325,6 @@ pub fn create(
             demands::quantity_kg.eq(checked.quantity_kg),
             demands::monthly_kg.eq(checked.monthly_kg),
             demands::supply_pattern.eq(input.supply.pattern),
-            demands::monthly_kg.eq(checked.monthly_kg),
-            demands::supply_pattern.eq(input.supply.pattern),
             demands::max_distance_km.eq(input.max_distance_km),
             demands::price_limit_fen.eq(checked.price_limit_fen),
             demands::window_from.eq(checked.window_from),
