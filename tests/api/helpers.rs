@@ -14,11 +14,26 @@ use wufei::startup::Application;
 /// PostgreSQL server used when a test needs both backends (schema parity) or when the suite runs
 /// on PostgreSQL: WUFEI_TEST_DATABASE_URL, or WUFEI_TEST_POSTGRES_URL, or the local default.
 pub fn postgres_admin_url() -> String {
-    std::env::var("WUFEI_TEST_DATABASE_URL")
+    let url = std::env::var("WUFEI_TEST_DATABASE_URL")
         .ok()
         .filter(|u| u.starts_with("postgres"))
         .or_else(|| std::env::var("WUFEI_TEST_POSTGRES_URL").ok())
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    plaintext(&url)
+}
+
+/// The test servers run until the test process exits, their pools still holding connections.
+/// Over TLS, libpq's OpenSSL is torn down by `atexit` while those threads may still touch it,
+/// which can crash the process after every test passed: the local test server is reached in
+/// plain text unless the URL says otherwise.
+fn plaintext(url: &str) -> String {
+    if url.contains("sslmode=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&sslmode=disable")
+    } else {
+        format!("{url}?sslmode=disable")
+    }
 }
 
 pub fn on_postgres() -> bool {
@@ -40,12 +55,13 @@ impl PgDatabase {
             .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is needed: {e}"));
         conn.batch_execute(&format!("CREATE DATABASE {name}"))
             .expect("create test database");
-        let base = admin_url
+        let (path, query) = admin_url.split_once('?').unwrap_or((&admin_url, ""));
+        let base = path
             .rsplit_once('/')
             .map(|(b, _)| b.to_string())
             .expect("database URL has a path");
         Self {
-            url: format!("{base}/{name}"),
+            url: format!("{base}/{name}?{query}"),
             admin_url,
             name,
         }
