@@ -26,6 +26,8 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     pub login_throttle: LoginThrottle,
     pub trade: TradeSettings,
+    /// The housekeeping tick in milliseconds: every job runs a whole number of ticks apart.
+    pub job_tick_ms: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -187,6 +189,7 @@ impl Settings {
                 max_failures: parse_u64("WUFEI_LOGIN_MAX_FAILURES", 10)?,
                 window_secs: parse_u64("WUFEI_LOGIN_WINDOW_SECS", 900)?,
             },
+            job_tick_ms: parse_u64("WUFEI_JOB_TICK_MS", 60_000)?.max(10),
         })
     }
 

@@ -56,9 +56,17 @@ impl Application {
         })
         .await
         .context("catalog task")??;
-        tokio::spawn(housekeeping(db.clone()));
+
         let worker = Worker::new(db.clone(), &settings)?;
         tokio::spawn(worker.run());
+
+        let metrics = Metrics::new();
+        let job_runs = metrics.clone();
+        tokio::spawn(crate::service::jobs::schedule(
+            db.clone(),
+            std::time::Duration::from_millis(settings.job_tick_ms),
+            move |job, _| job_runs.job_ran(job),
+        ));
 
         let spec = http::openapi();
         let state = web::Data::new(AppState {
@@ -66,7 +74,7 @@ impl Application {
             keys: Keys::new(&settings)?,
             catalog,
             settings: Arc::new(settings),
-            metrics: Metrics::new(),
+            metrics,
             routes: problems::RouteTable::from_spec(&spec),
             throttle: InMemoryBackend::builder().build(),
         });
@@ -102,20 +110,5 @@ impl Application {
     /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
-    }
-}
-
-/// Periodic upkeep: closes lots whose availability window has ended.
-async fn housekeeping(db: Db) {
-    loop {
-        match db
-            .write(|conn| Ok(crate::service::market::lots::close_expired(conn)?))
-            .await
-        {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(closed = n, "closed lots whose availability ended"),
-            Err(e) => tracing::warn!(error = %e.detail, "housekeeping failed"),
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
     }
 }

@@ -116,12 +116,16 @@ pub fn record(
         .filter(outbox::id.eq(&m.id))
         .filter(outbox::claimed_by.eq(instance));
     match outcome {
+        // A delivered message keeps its envelope but not its body: the body may carry a live
+        // single-use link, which must not stay readable in the database or its backups.
         Outcome::Sent => diesel::update(mine)
             .set((
                 outbox::status.eq(OutboxStatus::Sent.as_str()),
                 outbox::attempts.eq(attempts),
                 outbox::sent_at.eq(now()),
                 outbox::claimed_until.eq(None::<NaiveDateTime>),
+                outbox::body_text.eq(REMOVED),
+                outbox::body_html.eq(REMOVED),
             ))
             .execute(conn)?,
         Outcome::Failed {
@@ -143,5 +147,27 @@ pub fn record(
             ))
             .execute(conn)?,
     };
+    // A message given up on will not be sent: its links go too.
+    diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(&m.id))
+            .filter(outbox::status.eq(OutboxStatus::Dead.as_str())),
+    )
+    .set((outbox::body_text.eq(REMOVED), outbox::body_html.eq(REMOVED)))
+    .execute(conn)?;
     Ok(())
+}
+
+/// What stands in the body of a message once it was sent or given up on.
+pub const REMOVED: &str = "(removed after delivery)";
+
+/// Housekeeping: delivered messages after 90 days (staff see the undelivered ones until they are
+/// dealt with, so dead messages stay).
+pub fn purge_sent(conn: &mut DbConnection) -> QueryResult<usize> {
+    diesel::delete(
+        outbox::table
+            .filter(outbox::status.eq(OutboxStatus::Sent.as_str()))
+            .filter(outbox::sent_at.lt(now() - chrono::Duration::days(90))),
+    )
+    .execute(conn)
 }

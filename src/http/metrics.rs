@@ -20,6 +20,7 @@ pub struct Metrics {
     latency: HistogramVec,
     pool_connections: IntGauge,
     pool_idle: IntGauge,
+    job_runs: IntCounterVec,
 }
 
 impl Metrics {
@@ -44,8 +45,14 @@ impl Metrics {
             IntGauge::new("db_pool_connections", "Open database connections").expect("valid");
         let pool_idle =
             IntGauge::new("db_pool_idle_connections", "Idle database connections").expect("valid");
+        let job_runs = IntCounterVec::new(
+            Opts::new("job_runs_total", "Finished runs of each housekeeping job"),
+            &["job"],
+        )
+        .expect("valid metric");
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(job_runs.clone()),
             Box::new(latency.clone()),
             Box::new(pool_connections.clone()),
             Box::new(pool_idle.clone()),
@@ -58,7 +65,13 @@ impl Metrics {
             latency,
             pool_connections,
             pool_idle,
+            job_runs,
         }
+    }
+
+    /// A housekeeping job finished a run.
+    pub fn job_ran(&self, job: &str) {
+        self.job_runs.with_label_values(&[job]).inc();
     }
 
     pub fn render(&self, db: &Db) -> String {

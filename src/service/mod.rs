@@ -8,6 +8,7 @@ pub mod audit;
 pub mod demo;
 pub mod idempotency;
 pub mod input;
+pub mod jobs;
 pub mod market;
 pub mod matching;
 pub mod notifications;

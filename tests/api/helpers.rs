@@ -464,9 +464,16 @@ impl TestApp {
     }
 
     /// A direct database connection, for arranging what no public route can (the first admin).
+    /// On SQLite it waits for the write lock as the service's own connections do.
     pub fn conn(&self) -> wufei::db::DbConnection {
-        wufei::db::DbConnection::establish(&wufei::db::connection_string(&self.db.url).unwrap())
-            .unwrap()
+        let mut conn = wufei::db::DbConnection::establish(
+            &wufei::db::connection_string(&self.db.url).unwrap(),
+        )
+        .unwrap();
+        if let wufei::db::DbConnection::Sqlite(c) = &mut conn {
+            c.batch_execute("PRAGMA busy_timeout = 5000").unwrap();
+        }
+        conn
     }
 
     /// Signs in and returns the token pair.

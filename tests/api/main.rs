@@ -6,6 +6,7 @@ mod alliance;
 mod auth;
 mod conventions;
 mod helpers;
+mod jobs;
 mod listings;
 mod matching;
 mod ops;

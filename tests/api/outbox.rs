@@ -7,7 +7,10 @@ use wufei::config::Settings;
 use wufei::db::Db;
 use wufei::email::{outbox, templates::Rendered, worker::Worker};
 
-use crate::helpers::{JWT_SECRET, app, spawn_app};
+use diesel::prelude::*;
+use wufei::db::schema::outbox as outbox_rows;
+
+use crate::helpers::{JWT_SECRET, app, registration, spawn_app};
 
 #[actix_web::test]
 async fn three_workers_on_one_database_send_every_message_once() {
@@ -88,6 +91,16 @@ async fn undeliverable_emails_end_dead_and_staff_see_them() {
     }
     assert_eq!(dead["status"], "dead", "{dead}");
     assert_eq!(dead["attempts"], 2);
+    // Given up on, it will not be sent: its body (and any link in it) is gone.
+    let bodies: Vec<(String, String)> = outbox_rows::table
+        .filter(outbox_rows::recipient.eq("lost@x.test"))
+        .select((outbox_rows::body_text, outbox_rows::body_html))
+        .load(&mut app.conn())
+        .unwrap();
+    assert_eq!(
+        bodies,
+        vec![(outbox::REMOVED.to_string(), outbox::REMOVED.to_string())]
+    );
     assert!(dead["last_error"].as_str().is_some_and(|e| !e.is_empty()));
     let pending: Value = app
         .get_json("/api/v1/moderation/emails?status=pending", &admin)
@@ -99,4 +112,68 @@ async fn undeliverable_emails_end_dead_and_staff_see_them() {
             .iter()
             .all(|e| e["recipient"] != "lost@x.test")
     );
+}
+
+#[actix_web::test]
+async fn no_live_link_stays_readable_in_the_database_after_delivery() {
+    let app = app().with_smtp().start().await;
+    let res = app
+        .post(
+            "/api/v1/auth/register",
+            None,
+            &registration(
+                "linkholder@x.test",
+                "Link Holder Cement Co.",
+                "91350100M000100Y43",
+                &["receiver"],
+            ),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    let mail = app.wait_for_mail("linkholder@x.test", 1).await;
+    let token = mail
+        .text
+        .split("token=")
+        .nth(1)
+        .map(|t| {
+            t.chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect::<String>()
+        })
+        .expect("the email carries a link");
+    assert!(token.len() >= 16);
+    // The row is marked sent in its own transaction after the SMTP answer: wait for it.
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+    for _ in 0..50 {
+        rows = outbox_rows::table
+            .filter(outbox_rows::recipient.eq("linkholder@x.test"))
+            .select((
+                outbox_rows::status,
+                outbox_rows::body_text,
+                outbox_rows::body_html,
+            ))
+            .load(&mut app.conn())
+            .unwrap();
+        if rows.iter().all(|(status, _, _)| status == "sent") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!rows.is_empty());
+    for (status, text, html) in &rows {
+        assert_eq!(status, "sent");
+        assert!(
+            !text.contains(&token) && !html.contains(&token),
+            "a live token stays readable"
+        );
+    }
+    // The link still works: only the stored copy is gone.
+    let res = app
+        .post(
+            "/api/v1/auth/verify-email",
+            None,
+            &serde_json::json!({"token": token}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
 }

@@ -773,3 +773,13 @@ pub fn decide(
     )?;
     Ok(after)
 }
+
+/// Housekeeping: invitations a month past their expiry that nobody accepted.
+pub fn purge_expired_invitations(conn: &mut DbConnection) -> QueryResult<usize> {
+    diesel::delete(
+        invitations::table
+            .filter(invitations::accepted_at.is_null())
+            .filter(invitations::expires_at.lt(now() - Duration::days(30))),
+    )
+    .execute(conn)
+}

@@ -218,3 +218,12 @@ pub fn family_of(conn: &mut DbConnection, presented: &str) -> QueryResult<Option
         .first(conn)
         .optional()
 }
+
+/// Housekeeping: refresh tokens a day past their expiry. Until then a spent one still tells reuse
+/// apart from a forgery; after it, no token of the family can be presented anyway.
+pub fn purge_expired(conn: &mut DbConnection) -> QueryResult<usize> {
+    diesel::delete(
+        refresh_tokens::table.filter(refresh_tokens::expires_at.lt(now() - Duration::days(1))),
+    )
+    .execute(conn)
+}

@@ -757,3 +757,9 @@ pub fn set_platform_role(
     )?;
     Ok(after)
 }
+
+/// Housekeeping: single-use tokens (email verification, password reset) a day past their expiry.
+pub fn purge_expired_tokens(conn: &mut DbConnection) -> QueryResult<usize> {
+    diesel::delete(user_tokens::table.filter(user_tokens::expires_at.lt(now() - Duration::days(1))))
+        .execute(conn)
+}

@@ -237,10 +237,15 @@ pub fn views(conn: &mut DbConnection, rows: Vec<ListingRow>) -> Result<Vec<Listi
     Ok(rows
         .into_iter()
         .map(|r| Listing {
+            status: r.status_now(),
+            status_reason: if r.expired() {
+                Some(AVAILABILITY_ENDED.to_string())
+            } else {
+                r.status_reason.clone()
+            },
             properties: props.remove(&r.id).unwrap_or_default(),
             grades: grades.remove(&r.id).unwrap_or_default(),
             attachments: attachments.remove(&r.id).unwrap_or_default(),
-            status: r.status,
             supply: SupplyTerms {
                 pattern: r.supply_pattern,
                 monthly_t: r.monthly_kg.map(format_tonnes),
@@ -278,7 +283,6 @@ pub fn views(conn: &mut DbConnection, rows: Vec<ListingRow>) -> Result<Vec<Listi
             updated_at: utc(r.updated_at),
             id: r.id,
             organization_id: r.organization_id,
-            status_reason: r.status_reason,
             category: r.category_code,
             subtype: r.subtype,
             title: r.title,
@@ -303,7 +307,7 @@ pub fn load(conn: &mut DbConnection, id: &str) -> Result<Listing, ApiError> {
 pub fn visible(user: &CurrentUser, row: &ListingRow) -> bool {
     user.is_staff()
         || user.belongs_to(&row.organization_id)
-        || (row.status == ListingStatus::Published && user.require_verified_member().is_ok())
+        || (row.status_now() == ListingStatus::Published && user.require_verified_member().is_ok())
 }
 
 /// What a producer states about a lot, as stored: written whole on create and on every edit.
@@ -497,6 +501,11 @@ pub fn take(conn: &mut DbConnection, id: &str, kg: i64) -> Result<i64, ApiError>
         listings::table
             .filter(listings::id.eq(id))
             .filter(listings::status.eq(ListingStatus::Published))
+            .filter(
+                listings::available_until
+                    .is_null()
+                    .or(listings::available_until.gt(now())),
+            )
             .filter(listings::remaining_kg.ge(kg)),
     )
     .set((
@@ -546,6 +555,26 @@ pub fn give_back(conn: &mut DbConnection, id: &str, kg: i64) -> Result<(), ApiEr
     Ok(())
 }
 
+/// Why a lot closed when its availability window ended.
+pub const AVAILABILITY_ENDED: &str = "availability_ended";
+
+impl ListingRow {
+    /// A published lot whose availability window has ended, before the housekeeping job closed it.
+    pub fn expired(&self) -> bool {
+        self.status == ListingStatus::Published && self.available_until.is_some_and(|u| u <= now())
+    }
+
+    /// The status as it reads now: a lot past its window reads as closed even before the job has
+    /// recorded it.
+    pub fn status_now(&self) -> ListingStatus {
+        if self.expired() {
+            ListingStatus::Closed
+        } else {
+            self.status
+        }
+    }
+}
+
 /// Why a lot closed when nothing remained.
 pub const SOLD_OUT: &str = "sold_out";
 
@@ -562,7 +591,7 @@ pub fn close_expired(conn: &mut DbConnection) -> QueryResult<usize> {
     )
     .set((
         listings::status.eq(to),
-        listings::status_reason.eq("availability_ended"),
+        listings::status_reason.eq(AVAILABILITY_ENDED),
         listings::version.eq(listings::version + 1),
         listings::updated_at.eq(at),
     ))

@@ -253,7 +253,7 @@ pub fn place(
             "You cannot bid on your own organization's lot.",
         ));
     }
-    if listing.status != ListingStatus::Published {
+    if listing.status_now() != ListingStatus::Published {
         return Err(ApiError::conflict(
             "listing_not_open",
             "The lot is not open for offers.",
@@ -676,16 +676,47 @@ pub fn end_open_offers(
     Ok(())
 }
 
-/// Housekeeping: offers past their expiry end as expired.
-pub fn expire(conn: &mut DbConnection) -> QueryResult<usize> {
-    diesel::update(
-        offers::table
-            .filter(offers::status.eq_any(OPEN))
-            .filter(offers::expires_at.le(now())),
-    )
-    .set((
-        offers::status.eq(OfferStatus::Expired),
-        offers::status_reason.eq("expired"),
-    ))
-    .execute(conn)
+/// Housekeeping: open offers past their expiry end as expired, and their bidders are told, as at
+/// any other end of an offer. Each offer moves by its own guarded update, so of several instances
+/// running this at once exactly one ends (and tells) each offer.
+pub fn expire(conn: &mut DbConnection) -> Result<usize, ApiError> {
+    let due: Vec<OfferRow> = offers::table
+        .filter(offers::status.eq_any(OPEN))
+        .filter(offers::expires_at.le(now()))
+        .order(offers::expires_at.asc())
+        .limit(500)
+        .load(conn)?;
+    let mut ended = 0;
+    for offer in due {
+        match change_status(conn, &offer, OfferEvent::Expire, Some("expired")) {
+            Ok(_) => {}
+            // Another instance (or the bidder) got there first.
+            Err(e) if e.status == actix_web::http::StatusCode::CONFLICT => continue,
+            Err(e) => return Err(e),
+        }
+        let after = load_row(conn, &offer.id)?;
+        audit::record(
+            conn,
+            Entry {
+                actor: None,
+                action: "offer.expired",
+                object_type: "offer",
+                object_id: &offer.id,
+                reason: Some("expired"),
+            },
+            Some(&offer.view()),
+            Some(&after.view()),
+        )?;
+        let listing = load_listing(conn, &offer.listing_id)?;
+        tell_bidder(
+            conn,
+            &after,
+            NotificationKind::OfferExpired,
+            &format!("报价已过期：{}", listing.title),
+            &format!("Offer expired: {}", listing.title),
+            &format!("{} t", format_tonnes(after.quantity_kg)),
+        )?;
+        ended += 1;
+    }
+    Ok(ended)
 }
