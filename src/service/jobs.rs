@@ -64,7 +64,7 @@ pub async fn schedule(db: Db, tick: Duration, ran: impl Fn(&'static str, usize) 
     let mut ticks: u64 = 0;
     loop {
         tokio::time::sleep(tick).await;
-        for job in JOBS.iter().filter(|j| ticks % j.every_ticks == 0) {
+        for job in JOBS.iter().filter(|j| ticks.is_multiple_of(j.every_ticks)) {
             match db.write(job.run).await {
                 Ok(n) => {
                     if n > 0 {
