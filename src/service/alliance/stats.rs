@@ -26,6 +26,7 @@ use crate::domain::listing::haversine_km;
 use crate::domain::quantity::format_tonnes;
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
+use crate::service::export::Sheet;
 
 text_enum! {
     /// How a report is sent: JSON (default) or CSV.
@@ -408,13 +409,26 @@ pub fn summary(conn: &mut DbConnection, period: &Period) -> Result<Summary, ApiE
 
 /// The flow rows as CSV (a header and one line per category, region and month).
 pub fn flows_csv(rows: &[FlowRow]) -> Result<Vec<u8>, ApiError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for row in rows {
-        w.serialize(row)
-            .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+    let mut sheet = Sheet::new();
+    sheet.row([
+        "category",
+        "region_code",
+        "month",
+        "listed_t",
+        "contracted_t",
+        "delivered_t",
+    ])?;
+    for r in rows {
+        sheet.row([
+            &r.category,
+            &r.region_code,
+            &r.month,
+            &r.listed_t,
+            &r.contracted_t,
+            &r.delivered_t,
+        ])?;
     }
-    w.into_inner()
-        .map_err(|e| ApiError::internal(anyhow::anyhow!(e.to_string())))
+    sheet.into_bytes()
 }
 
 #[cfg(test)]
