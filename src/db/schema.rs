@@ -46,6 +46,7 @@ diesel::table! {
         platform_role -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        password_changed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -287,6 +288,7 @@ diesel::table! {
         completed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        settled_fen -> Nullable<BigInt>,
     }
 }
 

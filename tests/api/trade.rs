@@ -422,7 +422,11 @@ async fn offer_rules_and_endings() {
             &json!({"decision": "cancel", "reason": "receiver's permit expired"}),
         )
         .await;
-    assert_eq!(res.json::<Value>().await.unwrap()["status"], "cancelled");
+    let cancelled: Value = res.json().await.unwrap();
+    assert_eq!(cancelled["status"], "cancelled");
+    // Nothing was delivered: it settles on nothing, and keeps what was agreed.
+    assert_eq!(cancelled["settled_amount_yuan"], "0.00");
+    assert_ne!(cancelled["amount_yuan"], "0.00");
     let reopened: Value = app
         .get_json(&format!("/api/v1/listings/{l2}"), &m.producer.access)
         .await;
@@ -637,6 +641,9 @@ async fn the_whole_journey_with_emails_over_smtp() {
     let done: Value = res.json().await.unwrap();
     assert_eq!(done["status"], "completed");
     assert_eq!(done["delivered_t"], "48.9");
+    // Agreed on 50 t, settled on what arrived: 48.9 t × 9.50 yuan/t.
+    assert_eq!(done["amount_yuan"], "475.00");
+    assert_eq!(done["settled_amount_yuan"], "464.55");
     let detail: Value = app
         .get_json(&format!("/api/v1/deals/{deal}"), &m.producer.access)
         .await;

@@ -33,6 +33,9 @@ pub struct Deal {
     pub quantity_t: String,
     /// Price × tonnes in yuan, rounded half away from zero to the fen; negative = the producer pays.
     pub amount_yuan: String,
+    /// What the deal settled on once it completed or was cancelled: delivered tonnes × price,
+    /// rounded the same way; `null` while it runs.
+    pub settled_amount_yuan: Option<String>,
     pub intended_use: IntendedUse,
     pub status: DealStatus,
     pub status_reason: Option<String>,
@@ -64,6 +67,7 @@ pub struct DealRow {
     pub completed_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub settled_fen: Option<i64>,
 }
 
 impl DealRow {
@@ -77,6 +81,7 @@ impl DealRow {
             price_per_t: format_yuan(self.price_fen_per_t),
             quantity_t: format_tonnes(self.quantity_kg),
             amount_yuan: format_yuan(self.amount_fen),
+            settled_amount_yuan: self.settled_fen.map(format_yuan),
             intended_use: self.intended_use,
             status: self.status,
             status_reason: self.status_reason.clone(),
@@ -173,6 +178,9 @@ pub fn move_deal(
         )
     })?;
     let at = now();
+    // A deal that ends settles on what was delivered, at the agreed price; the agreed amount stays.
+    let ended = matches!(to, DealStatus::Completed | DealStatus::Cancelled);
+    let settled = ended.then(|| amount_fen(row.price_fen_per_t, row.delivered_kg));
     let changed = diesel::update(
         deals::table
             .find(&row.id)
@@ -182,6 +190,7 @@ pub fn move_deal(
         deals::status.eq(to),
         deals::status_reason.eq(reason),
         deals::completed_at.eq((to == DealStatus::Completed).then_some(at)),
+        deals::settled_fen.eq(settled),
         deals::version.eq(deals::version + 1),
         deals::updated_at.eq(at),
     ))
