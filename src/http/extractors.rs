@@ -28,12 +28,12 @@ impl FromRequest for AuthUser {
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("app state missing")))?;
-            let user_id = state
+            let (user_id, issued_at) = state
                 .keys
                 .verify_access(&token.ok_or_else(invalid_token)?)?;
             let user = state
                 .db
-                .read(move |conn| CurrentUser::load(conn, &user_id))
+                .read(move |conn| CurrentUser::signed_in(conn, &user_id, issued_at))
                 .await?
                 .ok_or_else(invalid_token)?;
             Ok(AuthUser(user))

@@ -293,6 +293,20 @@ async fn bad_access_tokens_are_refused() {
         ),
         ("refresh token", acct.refresh.clone()),
         ("garbage", "not-a-token".into()),
+        (
+            "issued in the future",
+            sign(
+                &claims(sub, json!({"iat": now + 3600, "exp": now + 3900})),
+                JWT_SECRET,
+            ),
+        ),
+        (
+            "lives longer than access tokens do",
+            sign(
+                &claims(sub, json!({"iat": now - 10, "exp": now + 30 * 86_400})),
+                JWT_SECRET,
+            ),
+        ),
     ];
     for (name, token) in cases {
         let res = app.get_as("/api/v1/me", &token).await;
@@ -587,4 +601,59 @@ async fn emails_wait_in_the_outbox_while_smtp_is_down() {
     // Each exactly once.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert!(addresses.iter().all(|a| app.mails_to(a).len() == 1));
+}
+
+#[actix_web::test]
+async fn one_reset_link_spends_them_all_and_old_access_tokens_end_with_the_password() {
+    let app = spawn_app().await;
+    let email = "spent@x.test";
+    app.signup(email, "Red Mud Co.", &uscc(7), &["producer"])
+        .await;
+    let before = app.login(email, PASSWORD).await;
+    let old_access = before["access_token"].as_str().unwrap().to_string();
+    assert_eq!(app.get_as("/api/v1/me", &old_access).await.status(), 200);
+    for _ in 0..2 {
+        let res = app
+            .post(
+                "/api/v1/auth/password/forgot",
+                None,
+                &json!({"email": email}),
+            )
+            .await;
+        assert_eq!(res.status(), 202);
+    }
+    let first = app.wait_for_mail(email, 2).await.token();
+    let second = app.wait_for_mail(email, 3).await.token();
+    assert_ne!(first, second);
+    // Tokens carry their issue time in seconds: let the password change be later.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let new_password = "Slag-Heap-Lantern-42-orchid";
+    let res = app
+        .post(
+            "/api/v1/auth/password/reset",
+            None,
+            &json!({"token": second, "new_password": new_password}),
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    // The older link died with the one used.
+    let res = app
+        .post(
+            "/api/v1/auth/password/reset",
+            None,
+            &json!({"token": first, "new_password": "Yet-Another-Phrase-77-moss"}),
+        )
+        .await;
+    let body = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(body["errors"][0]["code"], "invalid_token");
+    // An access token from before the reset is refused; a new sign-in works.
+    assert_problem(
+        app.get_as("/api/v1/me", &old_access).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    let after = app.login(email, new_password).await;
+    let access = after["access_token"].as_str().unwrap();
+    assert_eq!(app.get_as("/api/v1/me", access).await.status(), 200);
 }

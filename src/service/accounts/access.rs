@@ -65,6 +65,25 @@ impl CurrentUser {
         }))
     }
 
+    /// The user an access token issued at `issued_at` (Unix seconds) names, unless the password
+    /// changed since: a token from before a change or reset is refused.
+    pub fn signed_in(
+        conn: &mut DbConnection,
+        user_id: &str,
+        issued_at: i64,
+    ) -> Result<Option<Self>, ApiError> {
+        let changed: Option<Option<chrono::NaiveDateTime>> = users::table
+            .find(user_id)
+            .select(users::password_changed_at)
+            .first(conn)
+            .optional()?;
+        match changed {
+            Some(Some(at)) if issued_at < at.and_utc().timestamp() => Ok(None),
+            Some(_) => Self::load(conn, user_id),
+            None => Ok(None),
+        }
+    }
+
     /// Staff or admin (an admin has every staff permission).
     pub fn is_staff(&self) -> bool {
         self.platform_role.is_some()

@@ -73,8 +73,9 @@ impl Keys {
             .map_err(|e| ApiError::internal(anyhow::anyhow!("signing token: {e}")))
     }
 
-    /// The user id of a valid access token; every other token is 401.
-    pub fn verify_access(&self, token: &str) -> Result<String, ApiError> {
+    /// The user id of a valid access token and when it was issued; every other token is 401, and
+    /// so is one issued in the future or for longer than access tokens live.
+    pub fn verify_access(&self, token: &str) -> Result<(String, i64), ApiError> {
         let mut validation = Validation::new(ALGORITHM);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
@@ -82,10 +83,14 @@ impl Keys {
         validation.leeway = 30;
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .map_err(|_| invalid_token())?;
-        if data.claims.typ != ACCESS {
+        let claims = data.claims;
+        let leeway = validation.leeway as i64;
+        let issued_ahead = claims.iat > chrono::Utc::now().timestamp() + leeway;
+        let too_long = claims.exp - claims.iat > self.access_ttl_secs;
+        if claims.typ != ACCESS || issued_ahead || too_long {
             return Err(invalid_token());
         }
-        Ok(data.claims.sub)
+        Ok((claims.sub, claims.iat))
     }
 
     /// Starts a new refresh-token family for a sign-in.

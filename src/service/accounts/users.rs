@@ -289,6 +289,15 @@ fn spend_user_token(
     if spent == 0 {
         return Err(invalid());
     }
+    // One link used spends its siblings: an older reset link in the mailbox is dead too.
+    diesel::update(
+        user_tokens::table
+            .filter(user_tokens::user_id.eq(&user_id))
+            .filter(user_tokens::purpose.eq(purpose))
+            .filter(user_tokens::used_at.is_null()),
+    )
+    .set(user_tokens::used_at.eq(at))
+    .execute(conn)?;
     Ok(user_id)
 }
 
@@ -481,9 +490,15 @@ fn set_password(
     hash: &str,
     action: &str,
 ) -> Result<(), ApiError> {
+    let at = now();
     diesel::update(users::table.find(user_id))
-        .set((users::password_hash.eq(hash), users::updated_at.eq(now())))
+        .set((
+            users::password_hash.eq(hash),
+            users::password_changed_at.eq(at),
+            users::updated_at.eq(at),
+        ))
         .execute(conn)?;
+    // Every session ends: refresh tokens now, access tokens issued before `at` at their next use.
     sessions::revoke_all(conn, user_id)?;
     audit::record(
         conn,
