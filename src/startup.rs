@@ -93,6 +93,7 @@ impl Application {
                 .service(web::redirect("/docs", "/docs/").permanent())
                 .default_service(web::to(problems::fallback))
                 .wrap(from_fn(problems::refuse_nul))
+                .wrap(from_fn(problems::security_headers))
                 .wrap(from_fn(problems::ensure_problem))
                 .wrap(from_fn(http::metrics::observe))
                 .wrap(TracingLogger::default())

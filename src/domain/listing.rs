@@ -89,21 +89,22 @@ pub fn transition(from: ListingStatus, event: ListingEvent) -> Option<ListingSta
 }
 
 /// Why a declared code or characteristic puts a lot out of scope, if it does. Hazardous waste must
-/// move under the hazardous-waste transfer manifest system, and only to licensed receivers.
+/// move under the hazardous-waste transfer manifest system, and only to licensed receivers. A code
+/// is recognised however it is written: `HW08`, `hw-08`, `HW8`, `900-041-49`, `90004149`.
 pub fn hazardous_reason(code: &str) -> Option<String> {
-    let c = code.trim().to_ascii_uppercase();
-    let hw_class = c.len() == 4
-        && c.starts_with("HW")
-        && c[2..].parse::<u8>().is_ok_and(|n| (1..=50).contains(&n));
-    // National Hazardous Waste List codes look like 900-041-49 (8 digits).
-    let list_code = c.len() == 10
-        && c.chars().enumerate().all(|(i, ch)| {
-            if i == 3 || i == 7 {
-                ch == '-'
-            } else {
-                ch.is_ascii_digit()
-            }
-        });
+    let c: String = code
+        .chars()
+        .filter(|ch| !matches!(ch, '-' | ' ' | '_' | '.' | '\u{2010}'..='\u{2015}'))
+        .collect::<String>()
+        .to_ascii_uppercase();
+    // A class of the National Hazardous Waste List, HW01–HW50, with or without its zero.
+    let hw_class = c
+        .strip_prefix("HW")
+        .filter(|n| (1..=2).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|n| n.parse::<u8>().ok())
+        .is_some_and(|n| (1..=50).contains(&n));
+    // A waste code of the list: 3 + 3 + 2 digits, 900-041-49.
+    let list_code = c.len() == 8 && c.bytes().all(|b| b.is_ascii_digit());
     (hw_class || list_code).then(|| {
         format!(
             "{code} is hazardous waste (National Hazardous Waste List). Hazardous waste is out of \
@@ -194,6 +195,15 @@ mod tests {
     fn hazardous_codes_are_recognised() {
         assert!(hazardous_reason("900-041-49").is_some());
         assert!(hazardous_reason("HW08").is_some());
+        for other_spelling in ["90004149", "HW8", "hw-08", " hw 08 ", "900 041 49", "HW_50"] {
+            assert!(
+                hazardous_reason(other_spelling).is_some(),
+                "{other_spelling}"
+            );
+        }
+        assert!(hazardous_reason("HW0").is_none());
+        assert!(hazardous_reason("HW123").is_none());
+        assert!(hazardous_reason("9000414").is_none());
         assert!(hazardous_reason("hw50").is_some());
         assert!(hazardous_reason("HW51").is_none());
         assert!(hazardous_reason("SW02").is_none());

@@ -223,3 +223,25 @@ mod tests {
         assert!(!json_has_nul(br#"{"q":"u0000 \u0001"}"#));
     }
 }
+
+/// Headers every answer carries: browsers must not sniff a JSON or CSV answer into something
+/// runnable, and nothing on the way may keep a copy of tokens or of who is signed in.
+pub async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let private = req.path().starts_with("/api/v1/auth/") || req.path() == "/api/v1/me";
+    let mut res = next.call(req).await?;
+    let headers = res.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    if private {
+        headers.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
+    Ok(res)
+}

@@ -420,6 +420,17 @@ async fn hazardous_waste_and_publication_gates() {
     let app = spawn_app().await;
     let m = market(&app).await;
     let mut body = fly_ash(&m.site);
+    // However the code is written, it is recognised.
+    for spelling in ["90004149", "HW8", "hw-08"] {
+        body["hazardous_waste_code"] = json!(spelling);
+        assert_problem(
+            app.post("/api/v1/listings", Some(&m.producer.access), &body)
+                .await,
+            422,
+            "hazardous_waste_out_of_scope",
+        )
+        .await;
+    }
     body["hazardous_waste_code"] = json!("900-041-49");
     let problem = assert_problem(
         app.post("/api/v1/listings", Some(&m.producer.access), &body)

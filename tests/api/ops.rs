@@ -94,3 +94,25 @@ async fn demo_seed_is_idempotent_and_its_users_can_sign_in() {
         .await;
     assert_eq!(res.status(), 200);
 }
+
+#[actix_web::test]
+async fn answers_are_not_sniffed_and_sign_ins_are_not_stored() {
+    let app = crate::helpers::spawn_app().await;
+    let live = app.get("/health/live").await;
+    assert_eq!(live.headers()["x-content-type-options"], "nosniff");
+    assert!(live.headers().get("cache-control").is_none());
+    let login = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &serde_json::json!({"email": "nobody@x.test", "password": "not the password"}),
+        )
+        .await;
+    assert_eq!(login.status(), 401);
+    assert_eq!(login.headers()["cache-control"], "no-store");
+    assert_eq!(login.headers()["x-content-type-options"], "nosniff");
+    let me = app.get("/api/v1/me").await;
+    assert_eq!(me.headers()["cache-control"], "no-store");
+    let nul = app.get("/api/v1/catalog/categories?x=%00").await;
+    assert_eq!(nul.headers()["x-content-type-options"], "nosniff");
+}
