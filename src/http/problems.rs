@@ -211,19 +211,6 @@ fn json_has_nul(body: &[u8]) -> bool {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::json_has_nul;
-
-    #[test]
-    fn finds_escaped_nul_only() {
-        assert!(json_has_nul(br#"{"q":"a\u0000b"}"#));
-        assert!(json_has_nul(br#"{"q":"\\\u0000"}"#));
-        assert!(!json_has_nul(br#"{"q":"\\u0000"}"#));
-        assert!(!json_has_nul(br#"{"q":"u0000 \u0001"}"#));
-    }
-}
-
 /// Headers every answer carries: browsers must not sniff a JSON or CSV answer into something
 /// runnable, and nothing on the way may keep a copy of tokens or of who is signed in.
 pub async fn security_headers(
@@ -244,4 +231,17 @@ pub async fn security_headers(
         );
     }
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_has_nul;
+
+    #[test]
+    fn finds_escaped_nul_only() {
+        assert!(json_has_nul(br#"{"q":"a\u0000b"}"#));
+        assert!(json_has_nul(br#"{"q":"\\\u0000"}"#));
+        assert!(!json_has_nul(br#"{"q":"\\u0000"}"#));
+        assert!(!json_has_nul(br#"{"q":"u0000 \u0001"}"#));
+    }
 }
