@@ -107,7 +107,7 @@ impl Settings {
         let parse_var = |name: &str, default| parse(name, var(name), default);
         let parse_u64 = |name: &str, default| parse::<u64>(name, var(name), default);
         let data_dir = PathBuf::from(var("WUFEI_DATA_DIR").unwrap_or_else(|| "data".into()));
-        std::fs::create_dir_all(&data_dir)
+        private_dir(&data_dir)
             .with_context(|| format!("creating data dir {}", data_dir.display()))?;
         let database_url = var("WUFEI_DATABASE_URL")
             .unwrap_or_else(|| format!("sqlite://{}/wufei.db", data_dir.display()));
@@ -209,6 +209,36 @@ fn load_or_create_key(path: &Path) -> anyhow::Result<SecretString> {
     let key = base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes);
     write_private(path, &key).with_context(|| format!("writing {}", path.display()))?;
     Ok(SecretString::from(key))
+}
+
+/// Creates a directory (and its parents) that only the owner may enter: the data directory holds
+/// the database, the signing key and mail with live links.
+pub fn private_dir(path: &Path) -> std::io::Result<()> {
+    let existed = path.exists();
+    std::fs::create_dir_all(path)?;
+    #[cfg(unix)]
+    if !existed {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?;
+    }
+    let _ = existed;
+    Ok(())
+}
+
+/// Creates an empty file only the owner may read, unless it exists (SQLite then opens it, and
+/// gives its journal files the same permissions).
+pub fn private_file(path: &Path) -> std::io::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path).map(|_| ())
 }
 
 #[cfg(unix)]

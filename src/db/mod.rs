@@ -55,8 +55,12 @@ pub fn connection_string(url: &str) -> anyhow::Result<String> {
             if let Some(parent) = std::path::Path::new(path).parent()
                 && !parent.as_os_str().is_empty()
             {
-                std::fs::create_dir_all(parent)
+                crate::config::private_dir(parent)
                     .with_context(|| format!("creating {}", parent.display()))?;
+            }
+            if !path.is_empty() && path != ":memory:" {
+                crate::config::private_file(std::path::Path::new(path))
+                    .with_context(|| format!("creating {path}"))?;
             }
             path.to_string()
         }

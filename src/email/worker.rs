@@ -33,7 +33,7 @@ impl Mailer {
             ),
             None => {
                 let dir = settings.data_dir.join("mail");
-                std::fs::create_dir_all(&dir)
+                crate::config::private_dir(&dir)
                     .with_context(|| format!("creating {}", dir.display()))?;
                 Self::Files(AsyncFileTransport::new(dir))
             }

@@ -116,3 +116,27 @@ async fn answers_are_not_sniffed_and_sign_ins_are_not_stored() {
     let nul = app.get("/api/v1/catalog/categories?x=%00").await;
     assert_eq!(nul.headers()["x-content-type-options"], "nosniff");
 }
+
+#[cfg(unix)]
+#[actix_web::test]
+async fn what_the_service_keeps_on_disk_is_the_owner_s_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let settings = wufei::config::Settings::from_lookup(|k| match k {
+        "WUFEI_DATA_DIR" => Some(data.display().to_string()),
+        "WUFEI_BIND" => Some("127.0.0.1:0".into()),
+        _ => None,
+    })
+    .unwrap();
+    let _app = wufei::startup::Application::build(settings).await.unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "the data directory");
+    assert_eq!(mode(&data.join("mail")), 0o700, "the mail folder");
+    assert_eq!(mode(&data.join("wufei.db")), 0o600, "the database file");
+    assert_eq!(
+        mode(&data.join("jwt.key")),
+        0o600,
+        "the generated signing key"
+    );
+}
