@@ -427,6 +427,24 @@ async fn register_and_forgot_do_not_reveal_accounts() {
     // The owner of the known address is told someone tried.
     let notice = app.wait_for_mail("known@x.test", 2).await;
     assert!(notice.subject.contains("already have"));
+    // What the body names is judged first: a taken USCC or a dead invitation gets the same answer
+    // for a known and an unknown address.
+    for email in ["known@x.test", "stranger@x.test"] {
+        let res = app
+            .post(
+                "/api/v1/auth/register",
+                None,
+                &registration(email, "Copy Co.", &uscc(5), &["producer"]),
+            )
+            .await;
+        assert_problem(res, 409, "uscc_taken").await;
+        let mut body = registration(email, "Invited", &uscc(8), &["producer"]);
+        body.as_object_mut().unwrap().remove("organization");
+        body["invitation_token"] = json!("never-issued-token");
+        let res = app.post("/api/v1/auth/register", None, &body).await;
+        let problem = assert_problem(res, 422, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["code"], "invalid_token", "{email}");
+    }
 
     let known = app
         .post(

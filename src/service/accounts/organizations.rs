@@ -193,16 +193,7 @@ pub fn create(
     uscc: &str,
     check: UsccCheck,
 ) -> Result<String, ApiError> {
-    let taken: i64 = organizations::table
-        .filter(organizations::uscc.eq(uscc))
-        .count()
-        .get_result(conn)?;
-    if taken > 0 {
-        return Err(ApiError::conflict(
-            "uscc_taken",
-            "An organization with this Unified Social Credit Code is already registered; ask its owner for an invitation.",
-        ));
-    }
+    check_uscc_free(conn, uscc)?;
     let id = new_id();
     let at = now();
     let failed = check == UsccCheck::CheckCharacterMismatch;
@@ -525,12 +516,12 @@ pub fn invite(
     Ok(invitation)
 }
 
-/// Spends an invitation for the email it was sent to: the organization and role it grants.
-pub fn take_invitation(
+/// A live invitation for `email`: its id, organization and role.
+pub fn find_invitation(
     conn: &mut DbConnection,
     token: &str,
     email: &str,
-) -> Result<(String, OrgRole), ApiError> {
+) -> Result<(String, String, OrgRole), ApiError> {
     let invalid = || {
         ApiError::field(
             "invitation_token",
@@ -538,11 +529,10 @@ pub fn take_invitation(
             "the invitation is invalid or has expired",
         )
     };
-    let at = now();
     let (id, org_id, invited_email, role): (String, String, String, OrgRole) = invitations::table
         .filter(invitations::token_hash.eq(tokens::hash(token)))
         .filter(invitations::accepted_at.is_null())
-        .filter(invitations::expires_at.gt(at))
+        .filter(invitations::expires_at.gt(now()))
         .select((
             invitations::id,
             invitations::organization_id,
@@ -555,6 +545,32 @@ pub fn take_invitation(
     if invited_email != email {
         return Err(invalid());
     }
+    Ok((id, org_id, role))
+}
+
+/// A Unified Social Credit Code no organization has registered yet.
+pub fn check_uscc_free(conn: &mut DbConnection, uscc: &str) -> Result<(), ApiError> {
+    let taken: i64 = organizations::table
+        .filter(organizations::uscc.eq(uscc))
+        .count()
+        .get_result(conn)?;
+    if taken > 0 {
+        return Err(ApiError::conflict(
+            "uscc_taken",
+            "An organization with this Unified Social Credit Code is already registered; ask its owner for an invitation.",
+        ));
+    }
+    Ok(())
+}
+
+/// Spends an invitation for the email it was sent to: the organization and role it grants.
+pub fn take_invitation(
+    conn: &mut DbConnection,
+    token: &str,
+    email: &str,
+) -> Result<(String, OrgRole), ApiError> {
+    let (id, org_id, role) = find_invitation(conn, token, email)?;
+    let at = now();
     let taken = diesel::update(
         invitations::table
             .filter(invitations::id.eq(&id))
@@ -563,13 +579,15 @@ pub fn take_invitation(
     .set(invitations::accepted_at.eq(at))
     .execute(conn)?;
     if taken == 0 {
-        return Err(invalid());
+        return Err(ApiError::field(
+            "invitation_token",
+            "invalid_token",
+            "the invitation is invalid or has expired",
+        ));
     }
     Ok((org_id, role))
 }
 
-/// The owner asks the alliance to verify the organization (again, after a rejection).
-/// Asking while already pending answers the organization unchanged.
 /// One guarded move of the verification state machine, from the status it was read in.
 pub fn move_verification(
     conn: &mut DbConnection,
@@ -607,6 +625,8 @@ pub fn move_verification(
     Ok(to)
 }
 
+/// The owner asks the alliance to verify the organization (again, after a rejection).
+/// Asking while already pending answers the organization unchanged.
 pub fn submit_for_verification(
     conn: &mut DbConnection,
     user: &CurrentUser,

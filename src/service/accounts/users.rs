@@ -142,6 +142,18 @@ pub async fn register(
             ));
         }
     };
+    // The same body gets the same answer whether or not its email has an account: what the body
+    // names (a USCC, an invitation) is checked first, and before any argon2 work is spent on it.
+    {
+        let (email, uscc) = (email.clone(), uscc.as_ref().map(|(code, _)| code.clone()));
+        let token = req.invitation_token.clone();
+        db.read(move |conn| match (uscc, token) {
+            (Some(code), _) => organizations::check_uscc_free(conn, &code),
+            (None, Some(token)) => organizations::find_invitation(conn, &token, &email).map(|_| ()),
+            (None, None) => Ok(()),
+        })
+        .await?;
+    }
     let password = req.password.clone();
     let hash = hash_blocking(password).await?;
     let language = req.language.unwrap_or(Language::Zh);
