@@ -712,3 +712,48 @@ async fn a_hostile_name_reaches_a_rival_ledger_as_text_never_as_a_formula() {
         assert_eq!(name, format!("'{hostile}"), "neutralised, not live");
     }
 }
+
+#[actix_web::test]
+async fn research_boards_show_demands_without_whose_they_are_or_their_price() {
+    let app = app().env("WUFEI_STRANDED_DAYS", "0").start().await;
+    seed(&mut app.conn()).unwrap();
+    let lab = app.demo_token("lab@demo.wufei.local").await;
+    // A proposal, not yet approved, of the categories the demo demands want.
+    let res = app
+        .post(
+            "/api/v1/research-projects",
+            Some(&lab),
+            &json!({"title": "Fly ash and slag blocks", "description": "Geopolymer blocks",
+                    "categories": ["SW02", "SW01"], "trl": 4, "trial_t": "20"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let project: Value = res.json().await.unwrap();
+    let page = app
+        .get_json(
+            &format!(
+                "/api/v1/research-projects/{}",
+                project["id"].as_str().unwrap()
+            ),
+            &lab,
+        )
+        .await;
+    let board = app
+        .get_json("/api/v1/alliance/stranded-listings", &lab)
+        .await;
+    let mut shown: Vec<Value> = page["demands"].as_array().unwrap().clone();
+    for item in board["items"].as_array().unwrap() {
+        for m in item["best_matches"].as_array().unwrap() {
+            assert!(m.get("breakdown").is_none(), "no price arithmetic: {m}");
+            shown.push(m["demand"].clone());
+        }
+    }
+    assert!(!shown.is_empty(), "the boards show the demo demands");
+    for demand in shown {
+        for private in ["organization_id", "price_limit_per_t", "site_id", "title"] {
+            assert!(demand.get(private).is_none(), "{private} shown: {demand}");
+        }
+        assert!(demand["categories"].is_array() && demand["quantity_t"].is_string());
+        assert!(demand["region_code"].is_string());
+    }
+}

@@ -22,7 +22,7 @@ use crate::service::input::{Checks, Tonnes, whole};
 use crate::service::market::catalog::Catalog;
 use crate::service::market::deals::{self as deal_records, Deal, DealRow};
 use crate::service::market::lots::{Listing, ListingRow, views};
-use crate::service::matching::demands::{Demand, DemandRow};
+use crate::service::matching::demands::{DemandRow, DemandSummary};
 use crate::service::notifications::{Notice, notify_owners};
 use crate::service::page::{Page, PageQuery};
 
@@ -233,8 +233,9 @@ pub struct ProjectDetail {
     pub delivered_t: String,
     /// Published lots of its categories that nobody has offered on for the stranded period.
     pub stranded_listings: Vec<Listing>,
-    /// Open demands of its categories.
-    pub demands: Vec<Demand>,
+    /// Open demands of its categories, as the boards show another organization's demand (staff
+    /// open a demand for its full terms).
+    pub demands: Vec<DemandSummary>,
 }
 
 pub fn page(
@@ -292,7 +293,7 @@ pub fn page(
         delivered_t: format_tonnes(delivered),
         stranded_listings: views(conn, stranded)?,
         demands: if insider {
-            open.iter().map(DemandRow::view).collect()
+            open.iter().map(DemandRow::summary).collect()
         } else {
             Vec::new()
         },

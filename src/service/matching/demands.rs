@@ -81,6 +81,22 @@ pub struct Demand {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What the alliance's boards show of another organization's demand: what, how much, where and
+/// when; never whose it is, its site or its price limit.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DemandSummary {
+    pub id: String,
+    pub categories: Vec<String>,
+    pub subtypes: Vec<String>,
+    pub quantity_t: String,
+    pub supply: SupplyTerms,
+    /// The district (GB/T 2260) of the receiving site.
+    pub region_code: String,
+    pub intended_use: IntendedUse,
+    pub available_from: DateTime<Utc>,
+    pub available_until: Option<DateTime<Utc>>,
+}
+
 #[derive(Queryable, Debug, Clone)]
 pub struct DemandRow {
     pub id: String,
@@ -131,6 +147,21 @@ impl DemandRow {
             window_until: self.window_until,
             lat: self.lat,
             lon: self.lon,
+        }
+    }
+
+    pub fn summary(&self) -> DemandSummary {
+        let view = self.view();
+        DemandSummary {
+            id: view.id,
+            categories: view.categories,
+            subtypes: view.subtypes,
+            quantity_t: view.quantity_t,
+            supply: view.supply,
+            region_code: view.region_code,
+            intended_use: view.intended_use,
+            available_from: view.available_from,
+            available_until: view.available_until,
         }
     }
 

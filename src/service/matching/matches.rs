@@ -23,7 +23,7 @@ use crate::service::accounts::access::CurrentUser;
 use crate::service::market::catalog::Catalog;
 use crate::service::market::lots::{Listing, ListingRow, load_row as load_listing, views};
 use crate::service::market::search::{grade_among, property_within, within_km};
-use crate::service::matching::demands::{Demand, DemandRow, readable};
+use crate::service::matching::demands::{Demand, DemandRow, DemandSummary, readable};
 use crate::service::page::{Page, PageQuery};
 
 /// Most candidate lots ranked for one demand; beyond it the nearest are kept.
@@ -359,8 +359,17 @@ pub fn matches_for_listing(
 pub struct StrandedListing {
     pub listing: Listing,
     pub days_without_offer: i64,
-    /// The best open demands for it, if any.
-    pub best_matches: Vec<DemandMatch>,
+    /// The best open demands for it, if any, as the board shows another organization's demand:
+    /// no identity, site or price limit (staff see the full breakdown under the lot's matches).
+    pub best_matches: Vec<StrandedMatch>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StrandedMatch {
+    pub demand: DemandSummary,
+    /// 0–100.
+    pub score: f64,
+    pub distance_km: f64,
 }
 
 /// Published lots without any offer after `days` (staff and research organizations).
@@ -405,9 +414,10 @@ pub fn stranded(
         let best = rank_demands(conn, catalog, params, &row)?
             .into_iter()
             .take(3)
-            .map(|(_, breakdown, d)| DemandMatch {
-                demand: d.view(),
-                breakdown,
+            .map(|(_, breakdown, d)| StrandedMatch {
+                demand: d.summary(),
+                score: breakdown.score,
+                distance_km: breakdown.distance_km,
             })
             .collect();
         let days_without_offer = row.published_at.map_or(0, |p| (params.now - p).num_days());
