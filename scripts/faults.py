@@ -19,6 +19,7 @@ import concurrent.futures as cf
 import http.client
 import json
 import os
+import secrets
 import signal
 import socket
 import sqlite3
@@ -312,7 +313,7 @@ def drill_two_instances(tmp):
     sink.stdout.readline()
     # Instances behind one balancer share the signing key, or a token from one fails on the other.
     env = {"WUFEI_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}", "WUFEI_OUTBOX_POLL_MS": "50",
-           "WUFEI_JWT_SECRET": uuid.uuid4().hex * 2}
+           "WUFEI_JWT_SECRET": secrets.token_urlsafe(48)}
     try:
         a = Service(url, tempfile.mkdtemp(dir=tmp), demo=True, env=env).start()
         b = Service(url, tempfile.mkdtemp(dir=tmp), env=env).start()

@@ -28,6 +28,8 @@ pub struct Settings {
     pub trade: TradeSettings,
     /// The housekeeping tick in milliseconds: every job runs a whole number of ticks apart.
     pub job_tick_ms: u64,
+    /// Bearer token for `/metrics`; without it only local clients read metrics.
+    pub metrics_token: Option<SecretString>,
 }
 
 #[derive(Clone, Debug)]
@@ -121,9 +123,7 @@ impl Settings {
             Some(s) => SecretString::from(s),
             None => load_or_create_key(&data_dir.join("jwt.key"))?,
         };
-        if jwt_secret.expose_secret().len() < 32 {
-            bail!("WUFEI_JWT_SECRET must be at least 32 bytes (256 bits)");
-        }
+        check_key_strength(jwt_secret.expose_secret())?;
         let access_token_ttl_secs: i64 = parse_var("WUFEI_ACCESS_TOKEN_TTL_SECS", 900)?;
         if !(30..=900).contains(&access_token_ttl_secs) {
             bail!("WUFEI_ACCESS_TOKEN_TTL_SECS must be between 30 and 900");
@@ -190,6 +190,9 @@ impl Settings {
                 window_secs: parse_u64("WUFEI_LOGIN_WINDOW_SECS", 900)?,
             },
             job_tick_ms: parse_u64("WUFEI_JOB_TICK_MS", 60_000)?.max(10),
+            metrics_token: var("WUFEI_METRICS_TOKEN")
+                .filter(|t| !t.is_empty())
+                .map(SecretString::from),
         })
     }
 
@@ -209,6 +212,34 @@ fn load_or_create_key(path: &Path) -> anyhow::Result<SecretString> {
     let key = base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes);
     write_private(path, &key).with_context(|| format!("writing {}", path.display()))?;
     Ok(SecretString::from(key))
+}
+
+/// An HS256 key must be long and look random: 32 bytes or more, at least 10 distinct characters
+/// (a random hex key has all 16), no character making up more than a quarter of it, and not one
+/// piece repeated (a patterned "secret" is guessable whatever its length).
+fn check_key_strength(key: &str) -> anyhow::Result<()> {
+    let bytes = key.as_bytes();
+    if bytes.len() < 32 {
+        bail!("WUFEI_JWT_SECRET must be at least 32 bytes (256 bits)");
+    }
+    let mut counts = std::collections::HashMap::new();
+    for b in bytes {
+        *counts.entry(b).or_insert(0usize) += 1;
+    }
+    let most = counts.values().copied().max().unwrap_or(0);
+    let repeated = (1..=bytes.len() / 2).any(|period| {
+        bytes
+            .iter()
+            .enumerate()
+            .all(|(i, b)| *b == bytes[i % period])
+    });
+    if counts.len() < 10 || most * 4 > bytes.len() || repeated {
+        bail!(
+            "WUFEI_JWT_SECRET looks guessable (too few distinct characters); use 32+ random \
+             bytes, e.g. `openssl rand -base64 48`"
+        );
+    }
+    Ok(())
 }
 
 /// Creates a directory (and its parents) that only the owner may enter: the data directory holds
@@ -256,4 +287,32 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     std::fs::write(path, content)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_secret(secret: &str) -> anyhow::Result<Settings> {
+        let dir = std::env::temp_dir().join(format!("wufei-config-{}", std::process::id()));
+        let data = dir.display().to_string();
+        Settings::from_lookup(|k| match k {
+            "WUFEI_JWT_SECRET" => Some(secret.to_string()),
+            "WUFEI_DATA_DIR" => Some(data.clone()),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn a_guessable_signing_key_stops_start_up() {
+        for weak in [
+            "short",
+            &"a".repeat(64),
+            &"abcd".repeat(16),
+            "0123456789abcdef0123456789abcdef0123456789abcdef",
+        ] {
+            assert!(with_secret(weak).is_err(), "{weak}");
+        }
+        assert!(with_secret("k3Jq9-Xw2Lr_T8bVz1Nf6Hc0Pm4Yd7Ga5Us").is_ok());
+    }
 }

@@ -1,11 +1,13 @@
 //! Operations endpoints: liveness, readiness and Prometheus metrics.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use diesel::connection::SimpleConnection;
+use secrecy::ExposeSecret;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::startup::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -38,14 +40,52 @@ pub async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<Health>> {
     Ok(web::Json(Health { status: "ok" }))
 }
 
-/// Prometheus text exposition: requests by route and status, latencies, pool state, outbox.
+/// Prometheus text exposition: requests by route and status, latencies, pool state, housekeeping
+/// runs. With `WUFEI_METRICS_TOKEN` set, only `Authorization: Bearer <that token>` reads it;
+/// without, only clients on this machine (a scraper beside the service) do.
 #[utoipa::path(
     tag = "operations",
-    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"))
+    responses(
+        (status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"),
+        (status = 401, description = "The metrics token is missing or wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Without a metrics token, only local clients read metrics", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
+pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    match &state.settings.metrics_token {
+        Some(token) => {
+            let presented = req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or_default();
+            let expected = token.expose_secret();
+            // Compared in constant time: the token is a secret.
+            let same = presented.len() == expected.len()
+                && presented
+                    .bytes()
+                    .zip(expected.bytes())
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0;
+            if !same {
+                return Err(ApiError::unauthorized(
+                    "invalid_token",
+                    "Metrics need the metrics token (WUFEI_METRICS_TOKEN).",
+                ));
+            }
+        }
+        None => {
+            if !req.peer_addr().is_some_and(|a| a.ip().is_loopback()) {
+                return Err(ApiError::forbidden(
+                    "metrics_local_only",
+                    "Without WUFEI_METRICS_TOKEN, metrics are for clients on this machine only.",
+                ));
+            }
+        }
+    }
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(&state.db))
+        .body(state.metrics.render(&state.db)))
 }

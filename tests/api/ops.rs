@@ -140,3 +140,24 @@ async fn what_the_service_keeps_on_disk_is_the_owner_s_only() {
         "the generated signing key"
     );
 }
+
+#[actix_web::test]
+async fn metrics_answer_only_their_token_when_one_is_set() {
+    let app = crate::helpers::app()
+        .env("WUFEI_METRICS_TOKEN", "scrape-me-9f3c1e7a")
+        .start()
+        .await;
+    assert_eq!(app.get("/metrics").await.status(), 401);
+    assert_eq!(
+        app.get_as("/metrics", "scrape-me-wrong").await.status(),
+        401
+    );
+    let res = app.get_as("/metrics", "scrape-me-9f3c1e7a").await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("wufei_http_requests_total")
+    );
+}
