@@ -25,6 +25,7 @@ pub struct Settings {
     pub db_pool_size: u32,
     pub outbox: OutboxSettings,
     pub login_throttle: LoginThrottle,
+    pub mail_throttle: MailThrottle,
     pub trade: TradeSettings,
     /// The housekeeping tick in milliseconds: every job runs a whole number of ticks apart.
     pub job_tick_ms: u64,
@@ -57,6 +58,15 @@ pub struct OutboxSettings {
 #[derive(Clone, Debug)]
 pub struct LoginThrottle {
     pub max_failures: u64,
+    pub window_secs: u64,
+}
+
+/// How many emails a stranger can make the exchange send: per recipient address and per client
+/// address, in a window (registration, password reset, invitations).
+#[derive(Clone, Debug)]
+pub struct MailThrottle {
+    pub per_address: u64,
+    pub per_client: u64,
     pub window_secs: u64,
 }
 
@@ -188,6 +198,11 @@ impl Settings {
             login_throttle: LoginThrottle {
                 max_failures: parse_u64("WUFEI_LOGIN_MAX_FAILURES", 10)?,
                 window_secs: parse_u64("WUFEI_LOGIN_WINDOW_SECS", 900)?,
+            },
+            mail_throttle: MailThrottle {
+                per_address: parse_u64("WUFEI_MAIL_MAX_PER_ADDRESS", 5)?,
+                per_client: parse_u64("WUFEI_MAIL_MAX_PER_CLIENT", 30)?,
+                window_secs: parse_u64("WUFEI_MAIL_WINDOW_SECS", 3600)?,
             },
             job_tick_ms: parse_u64("WUFEI_JOB_TICK_MS", 60_000)?.max(10),
             metrics_token: var("WUFEI_METRICS_TOKEN")

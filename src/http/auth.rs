@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::extractors::AuthUser;
-use crate::http::{ReadProblems, WriteProblems, read, write};
+use crate::http::{ReadProblems, WriteProblems, read, throttle_mail, write};
 use crate::service::accounts::sessions::TokenPair;
 use crate::service::accounts::users::{
     self as accounts, Accepted, ChangePasswordRequest, ForgotRequest, LoginRequest, Me,
@@ -28,9 +28,11 @@ use crate::startup::AppState;
 )]
 #[post("/auth/register")]
 pub async fn register(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
+    throttle_mail(&state, &req, &body.email).await?;
     let accepted = accounts::register(
         &state.db,
         state.settings.public_url.clone(),
@@ -156,9 +158,11 @@ pub async fn logout(
 )]
 #[post("/auth/password/forgot")]
 pub async fn forgot_password(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<ForgotRequest>,
 ) -> ApiResult<HttpResponse> {
+    throttle_mail(&state, &req, &body.email).await?;
     let accepted = write(&state, move |conn, app| {
         accounts::forgot_password(conn, &app.settings.public_url, &body)
     })

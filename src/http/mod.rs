@@ -57,6 +57,42 @@ pub fn if_match(req: &HttpRequest) -> Option<i64> {
     )
 }
 
+/// Counts a request that makes the exchange send an email to `recipient`: at most so many per
+/// recipient address and per client address in the window, else 429 with `Retry-After`. Nothing
+/// is rolled back: a stranger's mailbox fills no faster for the requests being refused.
+pub async fn throttle_mail(
+    state: &AppState,
+    req: &HttpRequest,
+    recipient: &str,
+) -> Result<(), ApiError> {
+    use actix_extensible_rate_limit::HeaderCompatibleOutput;
+    use actix_extensible_rate_limit::backend::{Backend, SimpleInput};
+    let limits = &state.settings.mail_throttle;
+    let client = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let keys = [
+        (
+            format!("mail:to:{}", recipient.trim().to_lowercase()),
+            limits.per_address,
+        ),
+        (format!("mail:from:{client}"), limits.per_client),
+    ];
+    for (key, max_requests) in keys {
+        let input = SimpleInput {
+            interval: std::time::Duration::from_secs(limits.window_secs),
+            max_requests,
+            key,
+        };
+        let Ok((decision, output, _)) = state.throttle.request(input).await;
+        if decision.is_denied() {
+            return Err(ApiError::too_many_requests(output.seconds_until_reset()));
+        }
+    }
+    Ok(())
+}
+
 /// Runs one use case in one write transaction (the request's only one), with the app at hand.
 pub async fn write<T, F>(state: &actix_web::web::Data<AppState>, f: F) -> ApiResult<T>
 where

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
-use crate::http::{ReadProblems, WriteProblems, if_match, read, tagged, write};
+use crate::http::{ReadProblems, WriteProblems, if_match, read, tagged, throttle_mail, write};
 use crate::service::accounts::organizations::{
     self, Invitation, InvitationInput, Organization, OrganizationPatch, Site, SiteInput,
 };
@@ -159,11 +159,13 @@ pub async fn update_site(
 )]
 #[post("/organizations/{id}/invitations")]
 pub async fn invite_member(
+    req: HttpRequest,
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
     body: web::Json<InvitationInput>,
 ) -> ApiResult<HttpResponse> {
+    throttle_mail(&state, &req, &body.email).await?;
     let invitation = write(&state, move |conn, app| {
         organizations::invite(conn, &app.settings.public_url, &user, &path, &body)
     })

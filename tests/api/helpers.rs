@@ -180,6 +180,10 @@ impl TestAppBuilder {
             .or_insert("http://wufei.test".into());
         env.entry("WUFEI_OUTBOX_POLL_MS".into())
             .or_insert("100".into());
+        // Every test client is one address: the per-client mail limit would count the whole
+        // test's sign-ups (the limits have their own test).
+        env.entry("WUFEI_MAIL_MAX_PER_CLIENT".into())
+            .or_insert("100000".into());
         let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings");
         let app = Application::build(settings)
             .await

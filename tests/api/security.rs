@@ -757,3 +757,72 @@ async fn research_boards_show_demands_without_whose_they_are_or_their_price() {
         assert!(demand["region_code"].is_string());
     }
 }
+
+#[actix_web::test]
+async fn strangers_cannot_fill_a_mailbox_and_unverified_organizations_cannot_invite() {
+    let app = app().env("WUFEI_MAIL_MAX_PER_CLIENT", "8").start().await;
+    let victim = app
+        .signup(
+            "victim@x.test",
+            "Victim Cement Co.",
+            &uscc(950),
+            &["receiver"],
+        )
+        .await;
+    // An organization not yet verified cannot send invitations in its chosen name.
+    let res = app
+        .post(
+            &format!(
+                "/api/v1/organizations/{}/invitations",
+                victim.organization_id
+            ),
+            Some(&victim.access),
+            &json!({"email": "anyone@x.test", "role": "member"}),
+        )
+        .await;
+    assert_problem(res, 403, "organization_not_verified").await;
+    // Per address: five mails an hour (the sign-up was the first), then 429 with the wait.
+    for n in 2..=6 {
+        let res = app
+            .post(
+                "/api/v1/auth/password/forgot",
+                None,
+                &json!({"email": "victim@x.test"}),
+            )
+            .await;
+        if n <= 5 {
+            assert_eq!(res.status(), 202, "request {n}");
+        } else {
+            assert!(res.headers().contains_key("retry-after"));
+            assert_problem(res, 429, "too_many_requests").await;
+        }
+    }
+    // Registration with the address counts against the same limit.
+    let res = app
+        .post(
+            "/api/v1/auth/register",
+            None,
+            &crate::helpers::registration("victim@x.test", "Again Co.", &uscc(951), &["producer"]),
+        )
+        .await;
+    assert_eq!(res.status(), 429);
+    // Per client address: the rest of its allowance (the invitation counted too) across other
+    // addresses, then 429.
+    let mut refused = 0;
+    for n in 0..4 {
+        let res = app
+            .post(
+                "/api/v1/auth/password/forgot",
+                None,
+                &json!({"email": format!("other{n}@x.test")}),
+            )
+            .await;
+        if res.status() == 429 {
+            refused += 1;
+        }
+    }
+    assert!(refused >= 1, "the client's allowance ran out");
+    // The victim got the verification mail and five resets at most.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(app.mails_to("victim@x.test").len() <= 6);
+}

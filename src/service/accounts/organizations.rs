@@ -460,6 +460,10 @@ pub fn invite(
     req: &InvitationInput,
 ) -> Result<Invitation, ApiError> {
     user.require_owner_of(org_id)?;
+    // An unverified organization could send mail in any name it chose: it invites once verified.
+    if !user.is_staff() {
+        user.require_verified_member()?;
+    }
     Checks::of(req).finish()?;
     let email = req.email.trim().to_lowercase();
     let org = load(conn, org_id)?;
