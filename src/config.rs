@@ -31,6 +31,9 @@ pub struct Settings {
     pub job_tick_ms: u64,
     /// Bearer token for `/metrics`; without it only local clients read metrics.
     pub metrics_token: Option<SecretString>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (addresses or CIDR ranges);
+    /// from any other peer the header is ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Clone, Debug)]
@@ -205,6 +208,23 @@ impl Settings {
                 window_secs: parse_u64("WUFEI_MAIL_WINDOW_SECS", 3600)?,
             },
             job_tick_ms: parse_u64("WUFEI_JOB_TICK_MS", 60_000)?.max(10),
+            trusted_proxies: match var("WUFEI_TRUSTED_PROXIES") {
+                None => Vec::new(),
+                Some(list) => list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        p.parse::<ipnet::IpNet>()
+                            .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                            .map_err(|_| {
+                                anyhow::anyhow!(
+                                    "WUFEI_TRUSTED_PROXIES: {p} is not an address or CIDR range"
+                                )
+                            })
+                    })
+                    .collect::<anyhow::Result<_>>()?,
+            },
             metrics_token: var("WUFEI_METRICS_TOKEN")
                 .filter(|t| !t.is_empty())
                 .map(SecretString::from),

@@ -10,8 +10,6 @@ use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use actix_extensible_rate_limit::backend::memory::InMemoryBackend;
-
 use crate::config::Settings;
 use crate::db::Db;
 use crate::email::worker::Worker;
@@ -28,8 +26,6 @@ pub struct AppState {
     pub catalog: Catalog,
     pub metrics: Metrics,
     pub routes: problems::RouteTable,
-    /// Counts failed sign-ins per account and per client address (kept in this process).
-    pub throttle: InMemoryBackend,
 }
 
 pub struct Application {
@@ -76,7 +72,6 @@ impl Application {
             settings: Arc::new(settings),
             metrics,
             routes: problems::RouteTable::from_spec(&spec),
-            throttle: InMemoryBackend::builder().build(),
         });
 
         let server = HttpServer::new(move || {

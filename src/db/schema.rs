@@ -51,6 +51,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    throttle_hits (key) {
+        key -> Text,
+        window_start -> Timestamp,
+        hits -> BigInt,
+    }
+}
+
+diesel::table! {
     user_tokens (id) {
         id -> Text,
         user_id -> Text,

@@ -1,15 +1,12 @@
 //! /auth and /me: registration, email verification, sessions and passwords.
 
-use std::time::Duration;
-
-use actix_extensible_rate_limit::HeaderCompatibleOutput;
-use actix_extensible_rate_limit::backend::{Backend, SimpleInput};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
-use crate::http::{ReadProblems, WriteProblems, read, throttle_mail, write};
+use crate::http::{ReadProblems, WriteProblems, client_ip, read, throttle_mail, write};
 use crate::service::accounts::sessions::TokenPair;
+use crate::service::accounts::throttle;
 use crate::service::accounts::users::{
     self as accounts, Accepted, ChangePasswordRequest, ForgotRequest, LoginRequest, Me,
     RefreshRequest, RegisterRequest, ResetRequest, TokenRequest,
@@ -76,33 +73,25 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> ApiResult<web::Json<TokenPair>> {
     let body = body.into_inner();
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
+    let ip = client_ip(&state, &req)
+        .map(|ip| ip.to_string())
         .unwrap_or_default();
     let keys = [
         format!("login:ip:{ip}"),
         format!("login:account:{}", body.email.trim().to_lowercase()),
     ];
-    let limit = &state.settings.login_throttle;
-    let mut counted = Vec::with_capacity(keys.len());
-    for key in keys {
-        let input = SimpleInput {
-            interval: Duration::from_secs(limit.window_secs),
-            max_requests: limit.max_failures,
-            key,
-        };
-        let Ok((decision, output, token)) = state.throttle.request(input).await;
-        if decision.is_denied() {
-            return Err(ApiError::too_many_requests(output.seconds_until_reset()));
-        }
-        counted.push(token);
-    }
+    let limit = state.settings.login_throttle.clone();
+    // Counted in the database, so every instance (and a restart) sees the same failures.
+    let counted = write(&state, move |conn, _| {
+        throttle::hit(conn, &keys, limit.max_failures, limit.window_secs)
+    })
+    .await?;
     let pair = accounts::login(&state.db, &state.keys, body).await?;
     // Only failures count against the limits.
-    for token in counted {
-        let Ok(()) = state.throttle.rollback(token).await;
-    }
+    write(&state, move |conn, _| {
+        Ok(throttle::forgive(conn, &counted)?)
+    })
+    .await?;
     Ok(web::Json(pair))
 }
 

@@ -20,7 +20,7 @@ pub mod trade;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ETag, EntityTag};
-use actix_web::{App, HttpRequest, HttpResponse};
+use actix_web::{App, HttpRequest, HttpResponse, web};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_actix_web::AppExt;
@@ -30,6 +30,7 @@ use crate::db::DbConnection;
 use crate::domain::outbox::OutboxStatus;
 use crate::error::{ApiError, ApiResult};
 use crate::error::{FieldError, Problem};
+use crate::service::accounts::throttle;
 use crate::service::alliance::stats::ReportFormat;
 use crate::service::market::search::SortOrder;
 use crate::startup::AppState;
@@ -57,44 +58,70 @@ pub fn if_match(req: &HttpRequest) -> Option<i64> {
     )
 }
 
+/// The client's address: the peer's, unless the peer is a trusted proxy
+/// (`WUFEI_TRUSTED_PROXIES`); then the nearest address in `X-Forwarded-For` that is not one of
+/// the trusted proxies. The header is never read from anyone else (anybody can send it).
+pub fn client_ip(state: &AppState, req: &HttpRequest) -> Option<std::net::IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    let trusted = |ip: &std::net::IpAddr| {
+        state
+            .settings
+            .trusted_proxies
+            .iter()
+            .any(|n| n.contains(ip))
+    };
+    if !trusted(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<std::net::IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|ip| !trusted(ip))
+        .or(forwarded.first())
+        .copied()
+        .or(Some(peer))
+}
+
 /// Counts a request that makes the exchange send an email to `recipient`: at most so many per
 /// recipient address and per client address in the window, else 429 with `Retry-After`. Nothing
-/// is rolled back: a stranger's mailbox fills no faster for the requests being refused.
+/// is taken back: a stranger's mailbox fills no faster for the requests being refused.
 pub async fn throttle_mail(
-    state: &AppState,
+    state: &web::Data<AppState>,
     req: &HttpRequest,
     recipient: &str,
 ) -> Result<(), ApiError> {
-    use actix_extensible_rate_limit::HeaderCompatibleOutput;
-    use actix_extensible_rate_limit::backend::{Backend, SimpleInput};
-    let limits = &state.settings.mail_throttle;
-    let client = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
+    let limits = state.settings.mail_throttle.clone();
+    let client = client_ip(state, req)
+        .map(|ip| ip.to_string())
         .unwrap_or_default();
-    let keys = [
-        (
-            format!("mail:to:{}", recipient.trim().to_lowercase()),
+    let recipient = recipient.trim().to_lowercase();
+    write(state, move |conn, _| {
+        throttle::hit(
+            conn,
+            &[format!("mail:to:{recipient}")],
             limits.per_address,
-        ),
-        (format!("mail:from:{client}"), limits.per_client),
-    ];
-    for (key, max_requests) in keys {
-        let input = SimpleInput {
-            interval: std::time::Duration::from_secs(limits.window_secs),
-            max_requests,
-            key,
-        };
-        let Ok((decision, output, _)) = state.throttle.request(input).await;
-        if decision.is_denied() {
-            return Err(ApiError::too_many_requests(output.seconds_until_reset()));
-        }
-    }
-    Ok(())
+            limits.window_secs,
+        )?;
+        throttle::hit(
+            conn,
+            &[format!("mail:from:{client}")],
+            limits.per_client,
+            limits.window_secs,
+        )?;
+        Ok(())
+    })
+    .await
 }
 
 /// Runs one use case in one write transaction (the request's only one), with the app at hand.
-pub async fn write<T, F>(state: &actix_web::web::Data<AppState>, f: F) -> ApiResult<T>
+pub async fn write<T, F>(state: &web::Data<AppState>, f: F) -> ApiResult<T>
 where
     F: FnOnce(&mut DbConnection, &AppState) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
@@ -104,7 +131,7 @@ where
 }
 
 /// Runs one reading use case on a connection (no write transaction).
-pub async fn read<T, F>(state: &actix_web::web::Data<AppState>, f: F) -> ApiResult<T>
+pub async fn read<T, F>(state: &web::Data<AppState>, f: F) -> ApiResult<T>
 where
     F: FnOnce(&mut DbConnection, &AppState) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,

@@ -826,3 +826,53 @@ async fn strangers_cannot_fill_a_mailbox_and_unverified_organizations_cannot_inv
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert!(app.mails_to("victim@x.test").len() <= 6);
 }
+
+async fn login_from(app: &TestApp, email: &str, forwarded_for: &str) -> u16 {
+    app.client
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({"email": email, "password": "not-the-password-123"}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[actix_web::test]
+async fn instances_share_the_login_throttle_and_trust_only_their_proxies() {
+    // Two instances on one database behind a proxy at 127.0.0.1.
+    let a = app()
+        .env("WUFEI_LOGIN_MAX_FAILURES", "3")
+        .env("WUFEI_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8")
+        .start()
+        .await;
+    let b = app()
+        .env("WUFEI_LOGIN_MAX_FAILURES", "3")
+        .env("WUFEI_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8")
+        .env("WUFEI_DATABASE_URL", &a.db.url)
+        .start()
+        .await;
+    for _ in 0..3 {
+        assert_eq!(login_from(&a, "target@x.test", "203.0.113.5").await, 401);
+    }
+    // The account's failures on A count on B, from another client.
+    assert_eq!(login_from(&b, "target@x.test", "198.51.100.7").await, 429);
+    // The client behind the proxy is told apart: its address is spent on any account...
+    assert_eq!(
+        login_from(&b, "other@x.test", "203.0.113.5, 10.1.2.3").await,
+        429
+    );
+    // ...while another client behind the same proxy is not.
+    assert_eq!(login_from(&b, "third@x.test", "198.51.100.7").await, 401);
+
+    // Without trusted proxies the header changes nothing: every request is the peer's.
+    let c = app().env("WUFEI_LOGIN_MAX_FAILURES", "3").start().await;
+    for n in 0..3 {
+        assert_eq!(
+            login_from(&c, &format!("u{n}@x.test"), &format!("192.0.2.{n}")).await,
+            401
+        );
+    }
+    assert_eq!(login_from(&c, "u9@x.test", "192.0.2.99").await, 429);
+}

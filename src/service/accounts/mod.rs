@@ -5,5 +5,6 @@ pub mod access;
 pub mod organizations;
 pub mod passwords;
 pub mod sessions;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
