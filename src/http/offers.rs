@@ -182,7 +182,11 @@ pub async fn accept_offer(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectRequest {
-    #[schema(min_length = 3, max_length = 2000)]
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        min_length = 3,
+        max_length = 2000
+    )]
     pub reason: String,
 }
 

@@ -112,6 +112,32 @@ impl utoipa::PartialSchema for Yuan {
 
 impl ToSchema for Yuan {}
 
+/// A one-line text has no control character (C0, DEL or C1), as `SINGLE_LINE` states.
+pub fn single_line(value: &str) -> Result<(), validator::ValidationError> {
+    if value.chars().any(char::is_control) {
+        Err(validator::ValidationError::new("control_character")
+            .with_message("must not contain control characters".into()))
+    } else {
+        Ok(())
+    }
+}
+
+/// A text of several lines may hold line breaks and tabs, no other control character.
+pub fn long_text(value: &str) -> Result<(), validator::ValidationError> {
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        Err(
+            validator::ValidationError::new("control_character").with_message(
+                "must not contain control characters other than line breaks and tabs".into(),
+            ),
+        )
+    } else {
+        Ok(())
+    }
+}
+
 /// Lab values by property key: at most 40, each a number or one of its property's choices.
 pub fn properties_schema() -> utoipa::openapi::schema::Object {
     use utoipa::PartialSchema;
@@ -200,9 +226,34 @@ impl Checks {
         self.amount(field, parse_yuan(&value.0.text()))
     }
 
-    /// A text of `min` to `max` characters as sent (JSON Schema's `minLength`/`maxLength`
-    /// count the same way); a required text may not be only white space (stored trimmed).
+    /// A one-line text (a name, a title, a number) of `min` to `max` characters as sent (JSON
+    /// Schema's `minLength`/`maxLength` count the same way): no control characters at all; a
+    /// required text may not be only white space (stored trimmed).
     pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) {
+        if single_line(value).is_err() {
+            self.push(
+                field,
+                "control_character",
+                "must not contain control characters",
+            );
+        }
+        self.sized(field, value, min, max);
+    }
+
+    /// A text of several lines (a description, a message, a reason): line breaks and tabs are
+    /// text, other control characters are not.
+    pub fn long_text(&mut self, field: &str, value: &str, min: usize, max: usize) {
+        if long_text(value).is_err() {
+            self.push(
+                field,
+                "control_character",
+                "must not contain control characters other than line breaks and tabs",
+            );
+        }
+        self.sized(field, value, min, max);
+    }
+
+    fn sized(&mut self, field: &str, value: &str, min: usize, max: usize) {
         let n = value.chars().count();
         if n < min || n > max {
             self.push(

@@ -876,3 +876,52 @@ async fn instances_share_the_login_throttle_and_trust_only_their_proxies() {
     }
     assert_eq!(login_from(&c, "u9@x.test", "192.0.2.99").await, 429);
 }
+
+#[actix_web::test]
+async fn control_characters_stay_out_of_names_and_titles() {
+    let app = app().start().await;
+    seed(&mut app.conn()).unwrap();
+    let steel = app.demo_token("steel@demo.wufei.local").await;
+    let mine = app.get_json("/api/v1/listings?mine=true", &steel).await;
+    let lot = mine["items"][0]["id"].as_str().unwrap().to_string();
+    // A bell or an escape sequence in a title or a name is refused, a line break in a
+    // description is text.
+    for title in [
+        "Slag\u{7} lot",
+        "Slag \u{1b}[31mred",
+        "Slag\nlot",
+        "Slag\u{85}lot",
+    ] {
+        let res = app
+            .patch(
+                &format!("/api/v1/listings/{lot}"),
+                &steel,
+                &json!({"title": title}),
+            )
+            .await;
+        let problem = assert_problem(res, 422, "validation_failed").await;
+        assert_eq!(
+            problem["errors"][0]["code"], "control_character",
+            "{title:?}"
+        );
+    }
+    let res = app
+        .patch(
+            &format!("/api/v1/listings/{lot}"),
+            &steel,
+            &json!({"description": "Line one\nline two\twith a tab"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let me = app.get_json("/api/v1/me", &steel).await;
+    let org = me["organization"]["id"].as_str().unwrap();
+    let res = app
+        .patch(
+            &format!("/api/v1/organizations/{org}"),
+            &steel,
+            &json!({"contact_name": "王\u{1b}[2J工"}),
+        )
+        .await;
+    let problem = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["code"], "control_character");
+}

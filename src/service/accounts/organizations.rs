@@ -29,14 +29,24 @@ const INVITATION_DAYS: i64 = 7;
 #[serde(deny_unknown_fields)]
 pub struct SiteInput {
     #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 1,
+        max_length = 200
+    )]
+    #[validate(custom(function = "crate::service::input::single_line"))]
     pub name: String,
     /// 6-digit administrative division code (GB/T 2260), e.g. 150203 昆都仑区.
     #[validate(length(equal = 6), custom(function = "digits_only"))]
     #[schema(pattern = "^[0-9]{6}$", example = "150203")]
     pub region_code: String,
     #[validate(length(min = 1, max = 500))]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 1,
+        max_length = 500
+    )]
+    #[validate(custom(function = "crate::service::input::single_line"))]
     pub address: String,
     /// WGS-84 latitude.
     #[validate(range(min = -90.0, max = 90.0))]
@@ -52,7 +62,12 @@ pub struct SiteInput {
 #[serde(deny_unknown_fields)]
 pub struct OrganizationInput {
     #[validate(length(min = 2, max = 200))]
-    #[schema(min_length = 2, max_length = 200)]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 2,
+        max_length = 200
+    )]
+    #[validate(custom(function = "crate::service::input::single_line"))]
     pub legal_name: String,
     /// Unified Social Credit Code (统一社会信用代码), 18 characters, GB 32100-2015.
     #[schema(min_length = 18, max_length = 20)]
@@ -280,13 +295,28 @@ pub fn get(
 pub struct OrganizationPatch {
     /// The legal name may change only before verification.
     #[validate(length(min = 2, max = 200))]
-    #[schema(min_length = 2, max_length = 200)]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 2,
+        max_length = 200
+    )]
+    #[validate(custom(function = "crate::service::input::single_line"))]
     pub legal_name: Option<String>,
     #[validate(length(min = 1, max = 100))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 1,
+        max_length = 100
+    )]
+    #[validate(custom(function = "crate::service::input::single_line"))]
     pub contact_name: Option<String>,
     #[validate(length(min = 3, max = 40))]
-    #[schema(min_length = 3, max_length = 40)]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 3,
+        max_length = 40
+    )]
+    #[validate(custom(function = "crate::service::input::single_line"))]
     pub contact_phone: Option<String>,
     #[validate(email, length(max = 254))]
     #[schema(format = "email", max_length = 254)]
@@ -679,7 +709,12 @@ pub struct OrganizationDecisionRequest {
     pub decision: OrganizationDecision,
     /// Why; shown to the organization and kept in the audit log.
     #[validate(length(min = 3, max = 2000))]
-    #[schema(min_length = 3, max_length = 2000)]
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        min_length = 3,
+        max_length = 2000
+    )]
+    #[validate(custom(function = "crate::service::input::long_text"))]
     pub reason: String,
     /// Required to verify an organization whose USCC check character failed.
     #[serde(default)]

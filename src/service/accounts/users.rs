@@ -33,7 +33,12 @@ pub struct RegisterRequest {
     #[schema(min_length = 12, max_length = 128)]
     pub password: String,
     #[validate(length(min = 1, max = 100))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 1,
+        max_length = 100
+    )]
+    #[validate(custom(function = "crate::service::input::single_line"))]
     pub display_name: String,
     #[serde(default)]
     pub language: Option<Language>,

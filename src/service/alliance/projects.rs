@@ -29,9 +29,16 @@ use crate::service::page::{Page, PageQuery};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectInput {
-    #[schema(min_length = 3, max_length = 200)]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 3,
+        max_length = 200
+    )]
     pub title: String,
-    #[schema(max_length = 5000)]
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 5000
+    )]
     pub description: String,
     /// Category codes it can absorb.
     pub categories: Vec<String>,
@@ -139,7 +146,7 @@ pub fn create(
     }
     let mut c = Checks::default();
     c.text("title", &input.title, 3, 200);
-    c.text("description", &input.description, 0, 5000);
+    c.long_text("description", &input.description, 0, 5000);
     if input.categories.is_empty() || input.categories.len() > 5 {
         c.push("categories", "length", "name 1 to 5 categories");
     }
@@ -317,7 +324,11 @@ pub enum ProjectMove {
 #[serde(deny_unknown_fields)]
 pub struct ProjectDecisionRequest {
     pub decision: ProjectMove,
-    #[schema(min_length = 3, max_length = 2000)]
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        min_length = 3,
+        max_length = 2000
+    )]
     pub reason: String,
 }
 
@@ -347,7 +358,7 @@ pub fn decide(
         ));
     }
     let mut c = Checks::default();
-    c.text("reason", &req.reason, 3, 2000);
+    c.long_text("reason", &req.reason, 3, 2000);
     c.finish()?;
     let to = transition(before.status(), event).ok_or_else(|| {
         ApiError::conflict(

@@ -351,7 +351,11 @@ pub enum DealDecision {
 #[serde(deny_unknown_fields)]
 pub struct DealDecisionRequest {
     pub decision: DealDecision,
-    #[schema(min_length = 3, max_length = 2000)]
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        min_length = 3,
+        max_length = 2000
+    )]
     pub reason: String,
 }
 
@@ -363,7 +367,7 @@ pub fn decide(
 ) -> Result<Deal, ApiError> {
     user.require_staff()?;
     let mut c = Checks::default();
-    c.text("reason", &req.reason, 3, 2000);
+    c.long_text("reason", &req.reason, 3, 2000);
     c.finish()?;
     let before = load_row(conn, id)?;
     let event = match req.decision {
@@ -457,7 +461,11 @@ pub fn complete(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DisputeRequest {
-    #[schema(min_length = 3, max_length = 2000)]
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        min_length = 3,
+        max_length = 2000
+    )]
     pub reason: String,
 }
 
@@ -473,7 +481,7 @@ pub fn dispute(
         return Err(ApiError::not_found());
     }
     let mut c = Checks::default();
-    c.text("reason", &req.reason, 3, 2000);
+    c.long_text("reason", &req.reason, 3, 2000);
     c.finish()?;
     let after = move_deal(conn, &before, DealEvent::Dispute, Some(&req.reason))?;
     record(

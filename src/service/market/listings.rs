@@ -53,10 +53,17 @@ pub struct ListingInput {
     pub category: String,
     #[schema(max_length = 40)]
     pub subtype: Option<String>,
-    #[schema(min_length = 3, max_length = 200)]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 3,
+        max_length = 200
+    )]
     pub title: String,
     #[serde(default)]
-    #[schema(max_length = 5000)]
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 5000
+    )]
     pub description: String,
     /// Tonnes, up to 3 decimals, as a string or number.
     pub quantity_t: Tonnes,
@@ -76,7 +83,11 @@ pub struct ListingInput {
     pub lab_report: Option<LabReport>,
     /// Reference of the hazardous-waste identification report (鉴别报告), needed for sludge and
     /// some smelting residues before publication.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 1,
+        max_length = 200
+    )]
     pub identification_report_ref: Option<String>,
     /// Declaring a national hazardous-waste list code puts the lot out of scope (422).
     #[schema(max_length = 20)]
@@ -130,7 +141,7 @@ fn check(catalog: &Catalog, input: &ListingInput) -> Result<Checked, ApiError> {
     let (category, subtype) = catalog.resolve(&input.category, input.subtype.as_deref())?;
     let mut c = Checks::default();
     c.text("title", &input.title, 3, 200);
-    c.text("description", &input.description, 0, 5000);
+    c.long_text("description", &input.description, 0, 5000);
     let quantity = c.tonnes("quantity_t", &input.quantity_t);
     let min_order = c.tonnes("min_order_t", &input.min_order_t);
     if let (Some(q), Some(m)) = (quantity, min_order)
@@ -427,9 +438,16 @@ pub struct ListingPatch {
     pub category: Option<String>,
     #[schema(max_length = 40)]
     pub subtype: Option<String>,
-    #[schema(min_length = 3, max_length = 200)]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 3,
+        max_length = 200
+    )]
     pub title: Option<String>,
-    #[schema(max_length = 5000)]
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 5000
+    )]
     pub description: Option<String>,
     pub quantity_t: Option<Tonnes>,
     pub min_order_t: Option<Tonnes>,
@@ -443,7 +461,11 @@ pub struct ListingPatch {
     #[schema(schema_with = crate::service::input::properties_schema)]
     pub properties: Option<Properties>,
     pub lab_report: Option<LabReport>,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 1,
+        max_length = 200
+    )]
     pub identification_report_ref: Option<String>,
     #[schema(max_length = 20)]
     pub hazardous_waste_code: Option<String>,
@@ -628,7 +650,11 @@ pub enum ListingDecision {
 #[serde(deny_unknown_fields)]
 pub struct ListingDecisionRequest {
     pub decision: ListingDecision,
-    #[schema(min_length = 3, max_length = 2000)]
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        min_length = 3,
+        max_length = 2000
+    )]
     pub reason: String,
 }
 
@@ -643,7 +669,7 @@ pub fn decide(
 ) -> Result<Listing, ApiError> {
     user.require_staff()?;
     let mut c = Checks::default();
-    c.text("reason", &req.reason, 3, 2000);
+    c.long_text("reason", &req.reason, 3, 2000);
     c.finish()?;
     let before = load(conn, id)?;
     let row = load_row(conn, id)?;

@@ -23,9 +23,17 @@ use crate::service::input::{Checks, Tonnes};
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LabReport {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 1,
+        max_length = 200
+    )]
     pub lab_name: Option<String>,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 1,
+        max_length = 100
+    )]
     pub report_no: Option<String>,
     pub sampled_on: Option<NaiveDate>,
 }
@@ -44,7 +52,11 @@ pub struct Attachment {
     pub kind: AttachmentKind,
     #[schema(max_length = 500, format = "uri")]
     pub url: String,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 1,
+        max_length = 200
+    )]
     pub title: String,
 }
 

@@ -35,7 +35,10 @@ pub struct OfferInput {
     pub available_from: Option<DateTime<Utc>>,
     pub available_until: Option<DateTime<Utc>>,
     pub intended_use: IntendedUse,
-    #[schema(max_length = 2000)]
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 2000
+    )]
     pub message: Option<String>,
     /// Defaults to 7 days from now; at most 90.
     pub expires_at: Option<DateTime<Utc>>,
@@ -314,7 +317,7 @@ pub fn place(
         );
     }
     if let Some(m) = &req.message {
-        c.text("message", m, 0, 2000);
+        c.long_text("message", m, 0, 2000);
     }
     c.finish()?;
     let id = new_id();
@@ -480,7 +483,7 @@ pub fn reject(
     reason: &str,
 ) -> Result<Offer, ApiError> {
     let mut c = Checks::default();
-    c.text("reason", reason, 3, 2000);
+    c.long_text("reason", reason, 3, 2000);
     c.finish()?;
     let before = load_row(conn, id)?;
     authorize(conn, user, &before, OfferEvent::Reject)?;
@@ -503,7 +506,10 @@ pub fn reject(
 pub struct CounterRequest {
     pub price_per_t: Option<Yuan>,
     pub quantity_t: Option<Tonnes>,
-    #[schema(max_length = 2000)]
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        max_length = 2000
+    )]
     pub message: Option<String>,
 }
 
@@ -539,7 +545,7 @@ pub fn counter(
         );
     }
     if let Some(m) = &req.message {
-        c.text("message", m, 0, 2000);
+        c.long_text("message", m, 0, 2000);
     }
     c.finish()?;
     change_status(conn, &before, OfferEvent::Counter, None)?;

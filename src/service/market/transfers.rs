@@ -109,14 +109,31 @@ impl TransferRow {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferInput {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 1,
+        max_length = 200
+    )]
     pub carrier: String,
-    #[schema(min_length = 2, max_length = 20, example = "蒙B·12345")]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 2,
+        max_length = 20,
+        example = "蒙B·12345"
+    )]
     pub vehicle_plate: String,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 1,
+        max_length = 100
+    )]
     pub driver: String,
     /// Weighbridge ticket number.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 1,
+        max_length = 100
+    )]
     pub ticket_no: String,
     #[schema(minimum = 1, maximum = 200000)]
     #[serde(deserialize_with = "whole::deserialize")]

@@ -29,7 +29,11 @@ use crate::service::page::{Page, PageQuery};
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DemandInput {
-    #[schema(min_length = 3, max_length = 200)]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 3,
+        max_length = 200
+    )]
     pub title: String,
     /// GB/T 39198 codes, 1–5.
     #[schema(min_items = 1, max_items = 5)]
@@ -435,7 +439,11 @@ pub struct DemandPatch {
     /// The whole supply pattern, as on creation.
     pub supply: Option<Supply>,
     pub available_until: Option<DateTime<Utc>>,
-    #[schema(min_length = 3, max_length = 200)]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 3,
+        max_length = 200
+    )]
     pub title: Option<String>,
 }
 
