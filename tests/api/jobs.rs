@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use chrono::Duration as Span;
 use diesel::prelude::*;
 use wufei::db::schema::{
-    idempotency_keys, listings, notifications, offers, refresh_tokens, user_tokens,
+    idempotency_keys, listings, notifications, offers, outbox, refresh_tokens, user_tokens,
 };
 use wufei::db::{DbConnection, now, write_tx};
 use wufei::service::demo::seed;
@@ -214,6 +214,30 @@ async fn the_purges_drop_only_what_is_past_its_time() {
             .execute(&mut conn)
             .unwrap();
     }
+    for (id, age) in [("mail-old", Span::days(91)), ("mail-recent", Span::days(1))] {
+        diesel::insert_into(outbox::table)
+            .values((
+                outbox::id.eq(id),
+                outbox::recipient.eq("someone@x.test"),
+                outbox::subject.eq("Deal approved"),
+                outbox::body_text.eq("(removed after delivery)"),
+                outbox::body_html.eq("(removed after delivery)"),
+                outbox::status.eq("sent"),
+                outbox::attempts.eq(1),
+                outbox::next_attempt_at.eq(at - age),
+                outbox::created_at.eq(at - age),
+                outbox::sent_at.eq(Some(at - age)),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    assert_eq!(run(&app, "purge_sent_emails"), 1);
+    let kept: Vec<String> = outbox::table
+        .filter(outbox::id.like("mail-%"))
+        .select(outbox::id)
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(kept, vec!["mail-recent"]);
     assert_eq!(run(&app, "purge_idempotency_keys"), 1);
     assert_eq!(run(&app, "purge_expired_tokens"), 2);
     let keys: Vec<String> = idempotency_keys::table

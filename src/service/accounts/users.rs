@@ -274,28 +274,38 @@ pub fn issue_user_token(
 }
 
 /// Spends a single-use token; returns its user.
+fn invalid_link() -> ApiError {
+    ApiError::field(
+        "token",
+        "invalid_token",
+        "the link is invalid, used or expired",
+    )
+}
+
+/// The id and user of a live (unspent, unexpired) single-use token.
+fn live_user_token(
+    conn: &mut DbConnection,
+    token: &str,
+    purpose: &str,
+) -> Result<(String, String), ApiError> {
+    user_tokens::table
+        .filter(user_tokens::token_hash.eq(tokens::hash(token)))
+        .filter(user_tokens::purpose.eq(purpose))
+        .filter(user_tokens::used_at.is_null())
+        .filter(user_tokens::expires_at.gt(now()))
+        .select((user_tokens::id, user_tokens::user_id))
+        .first(conn)
+        .optional()?
+        .ok_or_else(invalid_link)
+}
+
 fn spend_user_token(
     conn: &mut DbConnection,
     token: &str,
     purpose: &str,
 ) -> Result<String, ApiError> {
     let at = now();
-    let invalid = || {
-        ApiError::field(
-            "token",
-            "invalid_token",
-            "the link is invalid, used or expired",
-        )
-    };
-    let (id, user_id): (String, String) = user_tokens::table
-        .filter(user_tokens::token_hash.eq(tokens::hash(token)))
-        .filter(user_tokens::purpose.eq(purpose))
-        .filter(user_tokens::used_at.is_null())
-        .filter(user_tokens::expires_at.gt(at))
-        .select((user_tokens::id, user_tokens::user_id))
-        .first(conn)
-        .optional()?
-        .ok_or_else(invalid)?;
+    let (id, user_id) = live_user_token(conn, token, purpose)?;
     let spent = diesel::update(
         user_tokens::table
             .filter(user_tokens::id.eq(&id))
@@ -304,7 +314,7 @@ fn spend_user_token(
     .set(user_tokens::used_at.eq(at))
     .execute(conn)?;
     if spent == 0 {
-        return Err(invalid());
+        return Err(invalid_link());
     }
     // One link used spends its siblings: an older reset link in the mailbox is dead too.
     diesel::update(
@@ -450,6 +460,12 @@ pub async fn reset_password(db: &Db, req: ResetRequest) -> Result<(), ApiError> 
         new_password,
     } = req;
     passwords::check_policy("new_password", &new_password, &[])?;
+    // A link that is not live costs no argon2 work: it is looked up first (and spent below).
+    {
+        let token = token.clone();
+        db.read(move |conn| live_user_token(conn, &token, "password_reset").map(|_| ()))
+            .await?;
+    }
     let hash = hash_blocking(new_password).await?;
     db.write(move |conn| {
         let user_id = spend_user_token(conn, &token, "password_reset")?;
