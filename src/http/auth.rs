@@ -5,11 +5,11 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
 use crate::http::{ReadProblems, WriteProblems, client_ip, read, throttle_mail, write};
-use crate::service::accounts::sessions::TokenPair;
+use crate::service::accounts::sessions::{self, LoginRequest, RefreshRequest, TokenPair};
 use crate::service::accounts::throttle;
 use crate::service::accounts::users::{
-    self as accounts, Accepted, ChangePasswordRequest, ForgotRequest, LoginRequest, Me,
-    RefreshRequest, RegisterRequest, ResetRequest, TokenRequest,
+    self as accounts, Accepted, ChangePasswordRequest, ForgotRequest, Me, RegisterRequest,
+    ResetRequest, TokenRequest,
 };
 use crate::startup::AppState;
 
@@ -86,7 +86,7 @@ pub async fn login(
         throttle::hit(conn, &keys, limit.max_failures, limit.window_secs)
     })
     .await?;
-    let pair = accounts::login(&state.db, &state.keys, body).await?;
+    let pair = sessions::login(&state.db, &state.keys, body).await?;
     // Only failures count against the limits.
     write(&state, move |conn, _| {
         Ok(throttle::forgive(conn, &counted)?)
@@ -112,7 +112,7 @@ pub async fn refresh_session(
 ) -> ApiResult<web::Json<TokenPair>> {
     // A reused token's refusal is answered after its family's revocation committed.
     let rotated = write(&state, move |conn, app| {
-        accounts::refresh(conn, &app.keys, &body)
+        sessions::refresh(conn, &app.keys, &body)
     })
     .await?;
     Ok(web::Json(rotated?))
@@ -132,7 +132,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     body: web::Json<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
-    write(&state, move |conn, _| accounts::logout(conn, &body)).await?;
+    write(&state, move |conn, _| sessions::logout(conn, &body)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -6,8 +6,9 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
 use crate::http::{ReadProblems, WriteProblems, if_match, read, tagged, throttle_mail, write};
+use crate::service::accounts::invitations::{self, Invitation, InvitationInput};
 use crate::service::accounts::organizations::{
-    self, Invitation, InvitationInput, Organization, OrganizationPatch, Site, SiteInput,
+    self, Organization, OrganizationPatch, Site, SiteInput,
 };
 use crate::service::page::Page;
 use crate::startup::AppState;
@@ -167,7 +168,7 @@ pub async fn invite_member(
 ) -> ApiResult<HttpResponse> {
     throttle_mail(&state, &req, &body.email).await?;
     let invitation = write(&state, move |conn, app| {
-        organizations::invite(conn, &app.settings.public_url, &user, &path, &body)
+        invitations::invite(conn, &app.settings.public_url, &user, &path, &body)
     })
     .await?;
     Ok(HttpResponse::Created().json(invitation))

@@ -112,6 +112,11 @@ impl utoipa::PartialSchema for Yuan {
 
 impl ToSchema for Yuan {}
 
+/// Emails are compared and stored trimmed and lower-case.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
 /// A one-line text has no control character (C0, DEL or C1), as `SINGLE_LINE` states.
 pub fn single_line(value: &str) -> Result<(), validator::ValidationError> {
     if value.chars().any(char::is_control) {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::db::{Db, DbConnection};
 use crate::email::outbox;
 use crate::error::ApiError;
-use crate::service::accounts::{organizations, sessions, throttle, users};
+use crate::service::accounts::{invitations, sessions, throttle, users};
 use crate::service::idempotency;
 use crate::service::market::{lots, offers};
 use crate::service::matching::digests;
@@ -53,7 +53,7 @@ pub const JOBS: &[Job] = &[
         run: |conn| {
             Ok(users::purge_expired_tokens(conn)?
                 + sessions::purge_expired(conn)?
-                + organizations::purge_expired_invitations(conn)?
+                + invitations::purge_expired_invitations(conn)?
                 + throttle::purge(conn)?)
         },
     },

@@ -2,6 +2,7 @@
 //! invitations, and staff management.
 
 pub mod access;
+pub mod invitations;
 pub mod organizations;
 pub mod passwords;
 pub mod sessions;

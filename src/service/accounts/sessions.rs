@@ -1,5 +1,6 @@
-//! Sessions: short-lived access JWTs and opaque refresh tokens that rotate on every use. Reusing a
-//! spent refresh token revokes its whole family (someone has a copy).
+//! Sessions: signing in, short-lived access JWTs and opaque refresh tokens that rotate on every
+//! use. Reusing a spent refresh token revokes its whole family (someone has a copy). The only
+//! writer of `refresh_tokens`.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -7,12 +8,15 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use validator::Validate;
 
 use crate::config::Settings;
-use crate::db::schema::refresh_tokens;
-use crate::db::{DbConnection, now};
+use crate::db::schema::{refresh_tokens, users};
+use crate::db::{Db, DbConnection, now};
 use crate::error::ApiError;
+use crate::service::accounts::passwords;
 use crate::service::accounts::tokens::{self, new_id};
+use crate::service::input::{Checks, normalize_email};
 
 const ISSUER: &str = "wufei";
 const AUDIENCE: &str = "wufei-api";
@@ -231,4 +235,97 @@ pub fn purge_expired(conn: &mut DbConnection) -> QueryResult<usize> {
         refresh_tokens::table.filter(refresh_tokens::expires_at.lt(now() - Duration::days(1))),
     )
     .execute(conn)
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[validate(length(min = 1, max = 254))]
+    #[schema(min_length = 1, max_length = 254)]
+    pub email: String,
+    #[validate(length(min = 1, max = 1024))]
+    #[schema(min_length = 1, max_length = 1024)]
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub refresh_token: String,
+}
+
+/// Checks credentials. The password is verified on the blocking pool; an unknown email costs the
+/// same time as a known one.
+pub async fn login(db: &Db, keys: &Keys, req: LoginRequest) -> Result<TokenPair, ApiError> {
+    Checks::of(&req).finish()?;
+    let LoginRequest { email, password } = req;
+    let email = normalize_email(&email);
+    let found: Option<(String, String, bool)> = {
+        let email = email.clone();
+        db.read(move |conn| {
+            Ok(users::table
+                .filter(users::email.eq(&email))
+                .select((users::id, users::password_hash, users::email_verified))
+                .first(conn)
+                .optional()?)
+        })
+        .await?
+    };
+    let stored = found.as_ref().map(|f| f.1.clone());
+    let ok = passwords::off_workers(move || match stored {
+        Some(stored) => passwords::verify(&password, &stored),
+        None => {
+            passwords::dummy_verify(&password);
+            false
+        }
+    })
+    .await?;
+    let (user_id, _, email_verified) = match found {
+        Some(f) if ok => f,
+        _ => return Err(bad_credentials()),
+    };
+    if !email_verified {
+        return Err(ApiError::forbidden(
+            "email_not_verified",
+            "Verify your email address first; the link was sent when you registered.",
+        ));
+    }
+    let keys = keys.clone();
+    db.write(move |conn| keys.start_session(conn, &user_id))
+        .await
+}
+
+pub fn bad_credentials() -> ApiError {
+    ApiError::unauthorized("invalid_credentials", "The email or password is wrong.")
+}
+
+/// Rotates a refresh token. The revocation of a reused family must commit, so a refusal comes
+/// back inside `Ok` (the transaction commits) and the caller answers it after the commit.
+pub fn refresh(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    req: &RefreshRequest,
+) -> Result<Result<TokenPair, ApiError>, ApiError> {
+    Checks::of(req).finish()?;
+    Ok(match keys.rotate(conn, &req.refresh_token)? {
+        Rotation::Rotated(_, pair) => Ok(pair),
+        Rotation::Reused => Err(ApiError::unauthorized(
+            "refresh_token_reused",
+            "This refresh token was already used; every session of its family is revoked.",
+        )),
+        Rotation::Refused => Err(ApiError::unauthorized(
+            "invalid_refresh_token",
+            "The refresh token is invalid, revoked or expired.",
+        )),
+    })
+}
+
+pub fn logout(conn: &mut DbConnection, req: &RefreshRequest) -> Result<(), ApiError> {
+    Checks::of(req).finish()?;
+    if let Some(family) = family_of(conn, &req.refresh_token)? {
+        revoke_family(conn, &family)?;
+    }
+    Ok(())
 }

@@ -14,12 +14,13 @@ use crate::domain::uscc::{self, UsccCheck};
 use crate::email::{outbox, templates::Email};
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
+use crate::service::accounts::invitations;
 use crate::service::accounts::organizations::{self, OrganizationInput};
 use crate::service::accounts::passwords;
-use crate::service::accounts::sessions::{self, Keys, Rotation, TokenPair};
+use crate::service::accounts::sessions::{self};
 use crate::service::accounts::tokens::{self, new_id};
 use crate::service::audit::{self, Entry};
-use crate::service::input::Checks;
+use crate::service::input::{Checks, normalize_email};
 
 const VERIFY_EMAIL_HOURS: i64 = 24;
 const RESET_MINUTES: i64 = 30;
@@ -57,25 +58,6 @@ pub struct TokenRequest {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     pub token: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema, Validate)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    #[validate(length(min = 1, max = 254))]
-    #[schema(min_length = 1, max_length = 254)]
-    pub email: String,
-    #[validate(length(min = 1, max = 1024))]
-    #[schema(min_length = 1, max_length = 1024)]
-    pub password: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema, Validate)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshRequest {
-    #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub refresh_token: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
@@ -120,10 +102,6 @@ pub fn accepted() -> Accepted {
     }
 }
 
-fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
-}
-
 fn link(public_url: &str, path: &str, token: &str) -> String {
     format!("{public_url}/{path}?token={token}")
 }
@@ -154,7 +132,7 @@ pub async fn register(
         let token = req.invitation_token.clone();
         db.read(move |conn| match (uscc, token) {
             (Some(code), _) => organizations::check_uscc_free(conn, &code),
-            (None, Some(token)) => organizations::find_invitation(conn, &token, &email).map(|_| ()),
+            (None, Some(token)) => invitations::find_invitation(conn, &token, &email).map(|_| ()),
             (None, None) => Ok(()),
         })
         .await?;
@@ -182,7 +160,7 @@ pub async fn register(
             }
             _ => {
                 let token = req.invitation_token.as_deref().unwrap_or_default();
-                let (org_id, role) = organizations::take_invitation(conn, token, &email)?;
+                let (org_id, role) = invitations::take_invitation(conn, token, &email)?;
                 // The invitation link reached this mailbox: the address is proven.
                 (org_id, role, true)
             }
@@ -273,7 +251,6 @@ pub fn issue_user_token(
     Ok(token)
 }
 
-/// Spends a single-use token; returns its user.
 fn invalid_link() -> ApiError {
     ApiError::field(
         "token",
@@ -299,6 +276,7 @@ fn live_user_token(
         .ok_or_else(invalid_link)
 }
 
+/// Spends a single-use token (and its unspent siblings of the same purpose); returns its user.
 fn spend_user_token(
     conn: &mut DbConnection,
     token: &str,
@@ -346,80 +324,6 @@ pub fn verify_email(conn: &mut DbConnection, req: &TokenRequest) -> Result<(), A
         None::<&()>,
         None::<&()>,
     )?;
-    Ok(())
-}
-
-/// Checks credentials. The password is verified on the blocking pool; an unknown email costs the
-/// same time as a known one.
-pub async fn login(db: &Db, keys: &Keys, req: LoginRequest) -> Result<TokenPair, ApiError> {
-    Checks::of(&req).finish()?;
-    let LoginRequest { email, password } = req;
-    let email = normalize_email(&email);
-    let found: Option<(String, String, bool)> = {
-        let email = email.clone();
-        db.read(move |conn| {
-            Ok(users::table
-                .filter(users::email.eq(&email))
-                .select((users::id, users::password_hash, users::email_verified))
-                .first(conn)
-                .optional()?)
-        })
-        .await?
-    };
-    let stored = found.as_ref().map(|f| f.1.clone());
-    let ok = passwords::off_workers(move || match stored {
-        Some(stored) => passwords::verify(&password, &stored),
-        None => {
-            passwords::dummy_verify(&password);
-            false
-        }
-    })
-    .await?;
-    let (user_id, _, email_verified) = match found {
-        Some(f) if ok => f,
-        _ => return Err(bad_credentials()),
-    };
-    if !email_verified {
-        return Err(ApiError::forbidden(
-            "email_not_verified",
-            "Verify your email address first; the link was sent when you registered.",
-        ));
-    }
-    let keys = keys.clone();
-    db.write(move |conn| keys.start_session(conn, &user_id))
-        .await
-}
-
-pub fn bad_credentials() -> ApiError {
-    ApiError::unauthorized("invalid_credentials", "The email or password is wrong.")
-}
-
-/// Rotates a refresh token. The revocation of a reused family must commit, so a refusal comes
-/// back inside `Ok` (the transaction commits) and the caller answers it after the commit.
-pub fn refresh(
-    conn: &mut DbConnection,
-    keys: &Keys,
-    req: &RefreshRequest,
-) -> Result<Result<TokenPair, ApiError>, ApiError> {
-    Checks::of(req).finish()?;
-    Ok(match keys.rotate(conn, &req.refresh_token)? {
-        Rotation::Rotated(_, pair) => Ok(pair),
-        Rotation::Reused => Err(ApiError::unauthorized(
-            "refresh_token_reused",
-            "This refresh token was already used; every session of its family is revoked.",
-        )),
-        Rotation::Refused => Err(ApiError::unauthorized(
-            "invalid_refresh_token",
-            "The refresh token is invalid, revoked or expired.",
-        )),
-    })
-}
-
-pub fn logout(conn: &mut DbConnection, req: &RefreshRequest) -> Result<(), ApiError> {
-    Checks::of(req).finish()?;
-    if let Some(family) = sessions::family_of(conn, &req.refresh_token)? {
-        sessions::revoke_family(conn, &family)?;
-    }
     Ok(())
 }
 
