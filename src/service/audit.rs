@@ -1,5 +1,6 @@
 //! The append-only audit log: who did what to which object, when, before and after. Written in
-//! the transaction of the change; there is no code path that updates or deletes an entry.
+//! the transaction of the change; there is no code path that updates or deletes an entry. The
+//! only writer of `audit_log`.
 
 use diesel::prelude::*;
 use serde::Serialize;

@@ -2,6 +2,7 @@
 //! the same key with another body is 422; while the first request runs, 409. Keys are per user.
 //! The key is reserved in its own transaction (so concurrent requests see it), and the response
 //! is saved in the transaction of the change itself, so a replay never disagrees with the data.
+//! The only writer of `idempotency_keys`.
 
 use chrono::Duration;
 use diesel::prelude::*;

@@ -1,4 +1,5 @@
 //! In-app notifications, each mirrored by an email through the outbox in the same transaction.
+//! The only writer of `notifications`.
 
 use diesel::prelude::*;
 use serde::Serialize;

@@ -1,5 +1,6 @@
-//! Accounts: registration (with a new organization or by invitation), email verification,
-//! sign-in, refresh, sign-out, password reset and change, and the first admin.
+//! Users: registration (with a new organization or by invitation), email verification, password
+//! reset and change, the profile, staff roles and the first admin. Sign-in is in `sessions`. The
+//! only writer of `users` and `user_tokens`.
 
 use chrono::Duration;
 use diesel::prelude::*;

@@ -1,6 +1,6 @@
 //! Research projects: proposed by research organizations, approved by staff, tagged on the deals
 //! that supply them; a project page shows its deals, delivered tonnes, and the stranded streams
-//! and demands of its categories.
+//! and demands of its categories. The only writer of `research_projects`.
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
