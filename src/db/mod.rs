@@ -212,6 +212,11 @@ pub fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc().trunc_subsecs(6)
 }
 
+/// A new row id: a UUIDv7, so ids sort by creation time.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
 /// True when a diesel error is a unique-constraint violation (a duplicate key).
 pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     matches!(

@@ -10,7 +10,7 @@ use crate::http::extractors::AuthUser;
 use crate::http::{ReadProblems, WriteProblems, read, write};
 use crate::service::accounts::organizations::{self, Organization, OrganizationDecisionRequest};
 use crate::service::alliance::moderation::{self, Console, OutboxEmail};
-use crate::service::audit::{self, AuditEntry, AuditQuery};
+use crate::service::audit::{AuditEntry, AuditQuery};
 use crate::service::page::{Page, PageQuery};
 use crate::startup::AppState;
 
@@ -129,7 +129,7 @@ pub async fn read_audit_log(
 ) -> ApiResult<web::Json<Page<AuditEntry>>> {
     let items = state
         .db
-        .read(move |conn| audit::query(conn, &user, &query, &page))
+        .read(move |conn| moderation::audit_log(conn, &user, &query, &page))
         .await?;
     Ok(web::Json(items))
 }

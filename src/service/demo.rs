@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::config::TradeSettings;
+use crate::db::new_id;
 use crate::db::schema::{organizations as organization_rows, sites, users};
 use crate::db::{DbConnection, write_tx};
 use crate::domain::offer::IntendedUse;
@@ -16,7 +17,6 @@ use crate::domain::uscc::{UsccCheck, with_check_character};
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::accounts::organizations::{self, OrganizationInput, SiteInput};
-use crate::service::accounts::tokens::new_id;
 use crate::service::accounts::users::NewUser;
 use crate::service::accounts::{passwords, users as accounts};
 use crate::service::market::acceptance;

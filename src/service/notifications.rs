@@ -5,13 +5,13 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::db::new_id;
 use crate::db::schema::{notifications, users};
 use crate::db::{DbConnection, now};
 use crate::domain::notification::NotificationKind;
 use crate::domain::organization::Language;
 use crate::email::{outbox, templates::Email};
 use crate::error::ApiError;
-use crate::service::accounts::tokens::new_id;
 use crate::service::page::{Page, PageQuery};
 
 /// What a person must act on.

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+use crate::db::new_id;
 use crate::db::schema::{invitations, users};
 use crate::db::{DbConnection, now};
 use crate::domain::organization::OrgRole;
@@ -14,7 +15,7 @@ use crate::email::{outbox, templates::Email};
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::accounts::organizations::load;
-use crate::service::accounts::tokens::{self, new_id};
+use crate::service::accounts::tokens;
 use crate::service::audit::{self, Entry};
 use crate::service::input::Checks;
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+use crate::db::new_id;
 use crate::db::schema::{organizations, sites};
 use crate::db::{DbConnection, now};
 use crate::domain::notification::NotificationKind;
@@ -14,7 +15,6 @@ use crate::domain::organization::{OrgKind, VerificationEvent, VerificationStatus
 use crate::domain::uscc::UsccCheck;
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
-use crate::service::accounts::tokens::new_id;
 use crate::service::audit::{self, Entry};
 use crate::service::input::Checks;
 use crate::service::notifications::{Notice, notify_owners};

@@ -11,11 +11,12 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::config::Settings;
+use crate::db::new_id;
 use crate::db::schema::{refresh_tokens, users};
 use crate::db::{Db, DbConnection, now};
 use crate::error::ApiError;
 use crate::service::accounts::passwords;
-use crate::service::accounts::tokens::{self, new_id};
+use crate::service::accounts::tokens;
 use crate::service::input::{Checks, normalize_email};
 
 const ISSUER: &str = "wufei";

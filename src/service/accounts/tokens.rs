@@ -16,7 +16,3 @@ pub fn hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
-
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
+use crate::db::new_id;
 use crate::db::schema::{user_tokens, users};
 use crate::db::{Db, DbConnection, now, write_tx};
 use crate::domain::organization::{Language, OrgKind, OrgRole, PlatformRole, VerificationStatus};
@@ -19,7 +20,7 @@ use crate::service::accounts::invitations;
 use crate::service::accounts::organizations::{self, OrganizationInput};
 use crate::service::accounts::passwords;
 use crate::service::accounts::sessions::{self};
-use crate::service::accounts::tokens::{self, new_id};
+use crate::service::accounts::tokens;
 use crate::service::audit::{self, Entry};
 use crate::service::input::{Checks, normalize_email};
 

@@ -13,7 +13,19 @@ use crate::domain::outbox::OutboxStatus;
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::accounts::organizations::{Organization, load_many};
+use crate::service::audit::{self, AuditEntry, AuditQuery};
 use crate::service::page::{Page, PageQuery};
+
+/// The audit log, for staff.
+pub fn audit_log(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    q: &AuditQuery,
+    page: &PageQuery,
+) -> Result<Page<AuditEntry>, ApiError> {
+    user.require_staff()?;
+    audit::query(conn, q, page)
+}
 
 pub fn organizations_queue(
     conn: &mut DbConnection,

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::db::new_id;
 use crate::db::schema::{deals, demands, listings, offers, organizations, research_projects};
 use crate::db::{DbConnection, now};
 use crate::domain::listing::ListingStatus;
@@ -16,7 +17,6 @@ use crate::domain::project::{ProjectEvent, ProjectStatus, transition};
 use crate::domain::quantity::format_tonnes;
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
-use crate::service::accounts::tokens::new_id;
 use crate::service::audit::{self, Entry};
 use crate::service::input::{Checks, Tonnes, whole};
 use crate::service::market::catalog::Catalog;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::config::TradeSettings;
+use crate::db::new_id;
 use crate::db::schema::{deals, transfers};
 use crate::db::{DbConnection, now};
 use crate::domain::deal::{DealEvent, DealStatus, transition};
@@ -15,7 +16,6 @@ use crate::domain::offer::IntendedUse;
 use crate::domain::quantity::{amount_fen, format_tonnes, format_yuan};
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
-use crate::service::accounts::tokens::new_id;
 use crate::service::audit::{self, Entry};
 use crate::service::input::Checks;
 use crate::service::market::lots;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::config::TradeSettings;
+use crate::db::new_id;
 use crate::db::schema::{listings, organizations, sites};
 use crate::db::{DbConnection, now};
 use crate::domain::grading::{GradeResult, Properties};
@@ -23,7 +24,6 @@ use crate::domain::organization::OrgKind;
 use crate::domain::quantity::format_tonnes;
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
-use crate::service::accounts::tokens::new_id;
 use crate::service::audit::{self, Entry};
 use crate::service::input::{Checks, Tonnes, Yuan};
 use crate::service::market::catalog::{Catalog, hazardous};

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::db::new_id;
 use crate::db::schema::{listings, offers, organizations};
 use crate::db::{DbConnection, now};
 use crate::domain::listing::{ListingStatus, PricingModel};
@@ -15,7 +16,6 @@ use crate::domain::organization::OrgKind;
 use crate::domain::quantity::{format_tonnes, format_yuan};
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
-use crate::service::accounts::tokens::new_id;
 use crate::service::audit::{self, Entry};
 use crate::service::input::{Checks, Tonnes, Yuan};
 use crate::service::market::lots::{ListingRow, load_row as load_listing, visible};

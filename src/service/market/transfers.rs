@@ -7,6 +7,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::db::new_id;
 use crate::db::schema::transfers;
 use crate::db::{DbConnection, now};
 use crate::domain::deal::{DealEvent, DealStatus, difference_flagged};
@@ -14,7 +15,6 @@ use crate::domain::notification::NotificationKind;
 use crate::domain::quantity::format_tonnes;
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
-use crate::service::accounts::tokens::new_id;
 use crate::service::audit::{self, Entry};
 use crate::service::input::{Checks, whole};
 use crate::service::market::deals::{
