@@ -6,7 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
 use crate::http::{ReadProblems, WriteProblems, if_match, read, tagged, write};
-use crate::service::market::listings::{self, ListingDecisionRequest, ListingInput, ListingPatch};
+use crate::service::alliance::moderation::{self, ListingDecisionRequest};
+use crate::service::market::listings::{self, ListingInput, ListingPatch};
 use crate::service::market::lots::Listing;
 use crate::service::market::search::{self as lot_search, SearchQuery};
 use crate::service::page::{Page, PageQuery};
@@ -198,7 +199,7 @@ pub async fn decide_listing(
     body: web::Json<ListingDecisionRequest>,
 ) -> ApiResult<web::Json<Listing>> {
     let listing = write(&state, move |conn, app| {
-        listings::decide(conn, &app.catalog, &app.settings.trade, &user, &path, &body)
+        moderation::decide_listing(conn, &app.catalog, &app.settings.trade, &user, &path, &body)
     })
     .await?;
     Ok(web::Json(listing))

@@ -19,11 +19,12 @@ use crate::service::accounts::access::CurrentUser;
 use crate::service::accounts::organizations::{self, OrganizationInput, SiteInput};
 use crate::service::accounts::users::NewUser;
 use crate::service::accounts::{passwords, users as accounts};
+use crate::service::alliance::moderation::{self, ListingDecision, ListingDecisionRequest};
 use crate::service::market::acceptance;
 use crate::service::market::catalog::Catalog;
 use crate::service::market::deals::{self, DealDecision, DealDecisionRequest};
 use crate::service::market::listings;
-use crate::service::market::listings::{ListingDecision, ListingDecisionRequest, ListingInput};
+use crate::service::market::listings::ListingInput;
 use crate::service::market::offers::{self, CounterRequest, OfferInput};
 use crate::service::market::transfers::{self, ReceiptRequest, TransferInput};
 use crate::service::matching::demands::{self, DemandInput};
@@ -337,7 +338,7 @@ fn seed_listings(conn: &mut DbConnection) -> Result<(), ApiError> {
             decision: ListingDecision::Approve,
             reason: "demo data".into(),
         };
-        listings::decide(conn, &catalog, &demo_trade(), &staff, &lot.id, &approve)?;
+        moderation::decide_listing(conn, &catalog, &demo_trade(), &staff, &lot.id, &approve)?;
         published.push((producer, lot.id));
     }
     seed_trade(conn, &catalog, &staff, &published)

@@ -1,19 +1,31 @@
-//! The alliance staff's desk: the queues of organizations to verify and of emails, and the
-//! console's counts. Decisions on each object live with the object's module.
+//! The alliance staff's desk: the queues of organizations to verify and of emails, the audit log,
+//! the console's counts, and the decision on a lot under review (it publishes the lot and starts
+//! matching, so it sits above the market and matching). Other decisions live with their object.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::DbConnection;
+use crate::config::TradeSettings;
 use crate::db::schema::{organizations, outbox};
+use crate::db::{DbConnection, now};
+use crate::domain::listing::ListingEvent;
+use crate::domain::matching::Params;
+use crate::domain::notification::NotificationKind;
+use crate::domain::offer::OfferEvent;
 use crate::domain::organization::VerificationStatus;
 use crate::domain::outbox::OutboxStatus;
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::accounts::organizations::{Organization, load_many};
-use crate::service::audit::{self, AuditEntry, AuditQuery};
+use crate::service::audit::{self, AuditEntry, AuditQuery, Entry};
+use crate::service::input::Checks;
+use crate::service::market::catalog::Catalog;
+use crate::service::market::lots::{self, Listing, load, load_row};
+use crate::service::market::offers::end_open_offers;
+use crate::service::matching::digests;
+use crate::service::notifications::{Notice, notify_owners};
 use crate::service::page::{Page, PageQuery};
 
 /// The audit log, for staff.
@@ -141,4 +153,104 @@ pub fn console(
                 .first(conn)?,
         ),
     })
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ListingDecision {
+    Approve,
+    Reject,
+    Unpublish,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListingDecisionRequest {
+    pub decision: ListingDecision,
+    #[schema(
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        min_length = 3,
+        max_length = 2000
+    )]
+    pub reason: String,
+}
+
+/// A staff decision on a lot. Publication queues the lot for the digests of the demands it
+/// matches: the decision joins the market and matching, so it sits above both.
+pub fn decide_listing(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    trade: &TradeSettings,
+    user: &CurrentUser,
+    id: &str,
+    req: &ListingDecisionRequest,
+) -> Result<Listing, ApiError> {
+    user.require_staff()?;
+    let mut c = Checks::default();
+    c.long_text("reason", &req.reason, 3, 2000);
+    c.finish()?;
+    let before = load(conn, id)?;
+    let row = load_row(conn, id)?;
+    let (event, action, kind, zh, en) = match req.decision {
+        ListingDecision::Approve => (
+            ListingEvent::Approve,
+            "listing.approved",
+            NotificationKind::ListingApproved,
+            "挂牌已发布",
+            "Listing published",
+        ),
+        ListingDecision::Reject => (
+            ListingEvent::Reject,
+            "listing.rejected",
+            NotificationKind::ListingRejected,
+            "挂牌审核未通过",
+            "Listing rejected",
+        ),
+        ListingDecision::Unpublish => (
+            ListingEvent::Unpublish,
+            "listing.unpublished",
+            NotificationKind::ListingUnpublished,
+            "挂牌已下架",
+            "Listing unpublished",
+        ),
+    };
+    let reason = (req.decision != ListingDecision::Approve).then_some(req.reason.as_str());
+    lots::move_to(conn, &row, event, reason)?;
+    if event == ListingEvent::Unpublish {
+        end_open_offers(conn, id, OfferEvent::Invalidate, "listing_unpublished")?;
+    }
+    if event == ListingEvent::Approve {
+        let params = Params {
+            freight_fen_per_t_km: trade.freight_fen_per_t_km,
+            now: now(),
+        };
+        digests::queue_matches(conn, catalog, &params, id)?;
+    }
+    let after = load(conn, id)?;
+    audit::record(
+        conn,
+        Entry {
+            actor: Some(&user.id),
+            action,
+            object_type: "listing",
+            object_id: id,
+            reason: Some(&req.reason),
+        },
+        Some(&before),
+        Some(&after),
+    )?;
+    notify_owners(
+        conn,
+        &after.organization_id,
+        &Notice {
+            kind,
+            title_zh: format!("{zh}：{}", after.title),
+            title_en: format!("{en}: {}", after.title),
+            body_zh: format!("联盟工作人员的说明：{}", req.reason),
+            body_en: format!("Note from the alliance staff: {}", req.reason),
+            object_type: Some("listing"),
+            object_id: Some(id),
+        },
+    )?;
+    Ok(after)
 }

@@ -1,5 +1,6 @@
 //! Listings (lots): the producer's use cases (create, edit with optimistic concurrency, submit,
-//! withdraw) and the staff's review. The rows themselves are written by `lots`.
+//! withdraw) and the staff's review queue. The staff's decision, which starts matching, is
+//! `moderation::decide_listing`. The rows themselves are written by `lots`.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +9,6 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::config::TradeSettings;
 use crate::db::new_id;
 use crate::db::schema::{listings, organizations, sites};
 use crate::db::{DbConnection, now};
@@ -17,8 +17,6 @@ use crate::domain::listing::{
     DeliveryTerms, Generation, HAZARDOUS_CHARACTERISTICS, ListingEvent, ListingStatus,
     PricingModel, hazardous_reason,
 };
-use crate::domain::matching::Params;
-use crate::domain::notification::NotificationKind;
 use crate::domain::offer::OfferEvent;
 use crate::domain::organization::OrgKind;
 use crate::domain::quantity::format_tonnes;
@@ -31,8 +29,6 @@ use crate::service::market::lots::{
     self, Attachment, Details, LabReport, Listing, Supply, Terms, load, load_row, views, visible,
 };
 use crate::service::market::offers::end_open_offers;
-use crate::service::matching::digests;
-use crate::service::notifications::{Notice, notify_owners};
 use crate::service::page::{Page, PageQuery};
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -636,105 +632,6 @@ pub fn withdraw(
     lots::move_to(conn, &row, ListingEvent::Withdraw, Some("withdrawn"))?;
     end_open_offers(conn, id, OfferEvent::LotClosed, "listing_withdrawn")?;
     audit_change(conn, &user.id, "listing.withdrawn", id, None, Some(&before))
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ListingDecision {
-    Approve,
-    Reject,
-    Unpublish,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ListingDecisionRequest {
-    pub decision: ListingDecision,
-    #[schema(
-        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
-        min_length = 3,
-        max_length = 2000
-    )]
-    pub reason: String,
-}
-
-/// A staff decision on a lot. Publication queues the lot for the digests of the demands it matches.
-pub fn decide(
-    conn: &mut DbConnection,
-    catalog: &Catalog,
-    trade: &TradeSettings,
-    user: &CurrentUser,
-    id: &str,
-    req: &ListingDecisionRequest,
-) -> Result<Listing, ApiError> {
-    user.require_staff()?;
-    let mut c = Checks::default();
-    c.long_text("reason", &req.reason, 3, 2000);
-    c.finish()?;
-    let before = load(conn, id)?;
-    let row = load_row(conn, id)?;
-    let (event, action, kind, zh, en) = match req.decision {
-        ListingDecision::Approve => (
-            ListingEvent::Approve,
-            "listing.approved",
-            NotificationKind::ListingApproved,
-            "挂牌已发布",
-            "Listing published",
-        ),
-        ListingDecision::Reject => (
-            ListingEvent::Reject,
-            "listing.rejected",
-            NotificationKind::ListingRejected,
-            "挂牌审核未通过",
-            "Listing rejected",
-        ),
-        ListingDecision::Unpublish => (
-            ListingEvent::Unpublish,
-            "listing.unpublished",
-            NotificationKind::ListingUnpublished,
-            "挂牌已下架",
-            "Listing unpublished",
-        ),
-    };
-    let reason = (req.decision != ListingDecision::Approve).then_some(req.reason.as_str());
-    lots::move_to(conn, &row, event, reason)?;
-    if event == ListingEvent::Unpublish {
-        end_open_offers(conn, id, OfferEvent::Invalidate, "listing_unpublished")?;
-    }
-    if event == ListingEvent::Approve {
-        let params = Params {
-            freight_fen_per_t_km: trade.freight_fen_per_t_km,
-            now: now(),
-        };
-        digests::queue_matches(conn, catalog, &params, id)?;
-    }
-    let after = load(conn, id)?;
-    audit::record(
-        conn,
-        Entry {
-            actor: Some(&user.id),
-            action,
-            object_type: "listing",
-            object_id: id,
-            reason: Some(&req.reason),
-        },
-        Some(&before),
-        Some(&after),
-    )?;
-    notify_owners(
-        conn,
-        &after.organization_id,
-        &Notice {
-            kind,
-            title_zh: format!("{zh}：{}", after.title),
-            title_en: format!("{en}: {}", after.title),
-            body_zh: format!("联盟工作人员的说明：{}", req.reason),
-            body_en: format!("Note from the alliance staff: {}", req.reason),
-            object_type: Some("listing"),
-            object_id: Some(id),
-        },
-    )?;
-    Ok(after)
 }
 
 /// Lots waiting for review, oldest first (staff).
