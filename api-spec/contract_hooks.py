@@ -51,6 +51,8 @@ BUSINESS_RULES = {
     "grade_rule": "grading rules apply to the categories the catalog gives them",
     "unknown_version": "CO2 factor versions are data the alliance publishes",
     "unknown_grade": "grading rules and their grades come from the catalog",
+    "use_not_permitted": "the use table (GET /catalog/rules) takes a lot for a use by its category, sub-type and stored grades",
+    "invalid_national_code": "a national code's class must be the lot's category, which is another field",
     "min_above_max": "a bound's min is compared with its max in the same body",
     "blank": "white space differs between regex engines (Unicode White_Space vs \\s), so 'not only white space' has no portable pattern",
     # Trade
@@ -59,6 +61,8 @@ BUSINESS_RULES = {
     "weight_difference_flagged": "weighbridge tolerance is a configured percentage",
     "not_below_gross": "tare is compared with the gross weight of the same body",
     "mismatch": "net weight, when sent, must equal gross minus tare of the same body",
+    "over_road_limit": "the road weight limit (GB 1589) is configured, WUFEI_ROAD_LIMIT_KG",
+    "rejected_load": "a load turned away is received as 0 kg, which depends on the rejected flag of the same body",
     "uscc_override_required": "an organization whose USCC check failed is verified only with an override",
 }
 

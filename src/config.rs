@@ -47,6 +47,9 @@ pub struct TradeSettings {
     pub freight_fen_per_t_km: i64,
     /// Days without an offer after which a published lot is a stranded stream.
     pub stranded_days: i64,
+    /// Heaviest gross weight a truckload may have on the road (GB 1589-2016: 49 t for the
+    /// largest combination).
+    pub road_limit_kg: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -197,6 +200,13 @@ impl Settings {
                         })?,
                 },
                 stranded_days: parse_var("WUFEI_STRANDED_DAYS", 30)?,
+                road_limit_kg: {
+                    let kg: i64 = parse_var("WUFEI_ROAD_LIMIT_KG", 49_000)?;
+                    if !(1_000..=200_000).contains(&kg) {
+                        bail!("WUFEI_ROAD_LIMIT_KG must be between 1000 and 200000");
+                    }
+                    kg
+                },
             },
             login_throttle: LoginThrottle {
                 max_failures: parse_u64("WUFEI_LOGIN_MAX_FAILURES", 10)?,

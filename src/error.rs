@@ -44,6 +44,11 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(nullable = false)]
     pub errors: Vec<FieldError>,
+    /// The rule of the trade that refused the request, e.g. `cement.steel_slag` (see
+    /// `GET /api/v1/catalog/rules`); only with `use_not_permitted`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub rule: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +58,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub detail: String,
     pub errors: Vec<FieldError>,
+    /// The rule of the trade that refused, when one did.
+    pub rule: Option<String>,
     pub retry_after_secs: Option<u64>,
     /// Kept for the log, never sent to the client.
     #[source]
@@ -66,6 +73,7 @@ impl ApiError {
             code,
             detail: detail.into(),
             errors: Vec::new(),
+            rule: None,
             retry_after_secs: None,
             cause: None,
         }
@@ -174,6 +182,7 @@ impl ApiError {
             code: self.code.to_string(),
             detail: self.detail.clone(),
             errors: self.errors.clone(),
+            rule: self.rule.clone(),
         }
     }
 }

@@ -48,7 +48,14 @@ impl Application {
         let catalog_db = db.clone();
         let catalog = tokio::task::spawn_blocking(move || -> anyhow::Result<Catalog> {
             let mut conn = catalog_db.get().map_err(|e| anyhow::anyhow!(e.detail))?;
-            Ok(Catalog::load(&mut conn)?)
+            let catalog = Catalog::load(&mut conn)?;
+            let regraded = diesel::Connection::transaction(&mut *conn, |c| {
+                crate::service::market::lots::regrade_stale(c, &catalog)
+            })?;
+            if regraded > 0 {
+                tracing::info!(regraded, "lots regraded under the current rule set");
+            }
+            Ok(catalog)
         })
         .await
         .context("catalog task")??;

@@ -30,6 +30,7 @@ diesel::table! {
         lon -> Double,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        lined -> Bool,
     }
 }
 
@@ -212,7 +213,6 @@ diesel::table! {
         reserve_fen_per_t -> Nullable<BigInt>,
         search_price_fen -> Nullable<BigInt>,
         lab_report -> Nullable<Text>,
-        identification_report_ref -> Nullable<Text>,
         status -> Text,
         status_reason -> Nullable<Text>,
         region_code -> Text,
@@ -222,6 +222,8 @@ diesel::table! {
         published_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        national_code -> Nullable<Text>,
+        identification_report -> Nullable<Text>,
     }
 }
 
@@ -274,6 +276,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        receiving_site_id -> Nullable<Text>,
     }
 }
 
@@ -297,6 +300,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         settled_fen -> Nullable<BigInt>,
+        receiving_site_id -> Nullable<Text>,
     }
 }
 
@@ -318,6 +322,16 @@ diesel::table! {
         difference_flagged -> Bool,
         recorded_by -> Text,
         created_at -> Timestamp,
+        carrier_uscc -> Nullable<Text>,
+        carrier_licence_no -> Nullable<Text>,
+        driver_id_no -> Nullable<Text>,
+        physical_form -> Nullable<Text>,
+        covering -> Nullable<Text>,
+        destination_site_id -> Nullable<Text>,
+        inter_province -> Bool,
+        received_by -> Nullable<Text>,
+        rejected -> Bool,
+        difference_reason -> Nullable<Text>,
     }
 }
 
@@ -376,8 +390,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    co2_factors (version, intended_use) {
+    co2_credits (version, category_code, intended_use) {
         version -> Text,
+        category_code -> Text,
         intended_use -> Text,
         avoided_t_per_t -> Double,
         freight_kg_per_t_km -> Double,
@@ -424,5 +439,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     demands,
     demand_digest_items,
     research_projects,
-    co2_factors,
+    co2_credits,
 );

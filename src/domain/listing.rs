@@ -92,11 +92,7 @@ pub fn transition(from: ListingStatus, event: ListingEvent) -> Option<ListingSta
 /// move under the hazardous-waste transfer manifest system, and only to licensed receivers. A code
 /// is recognised however it is written: `HW08`, `hw-08`, `HW8`, `900-041-49`, `90004149`.
 pub fn hazardous_reason(code: &str) -> Option<String> {
-    let c: String = code
-        .chars()
-        .filter(|ch| !matches!(ch, '-' | ' ' | '_' | '.' | '\u{2010}'..='\u{2015}'))
-        .collect::<String>()
-        .to_ascii_uppercase();
+    let c = plain_code(code);
     // A class of the National Hazardous Waste List, HW01–HW50, with or without its zero.
     let hw_class = c
         .strip_prefix("HW")
@@ -112,6 +108,50 @@ pub fn hazardous_reason(code: &str) -> Option<String> {
              to licensed receivers."
         )
     })
+}
+
+/// A code as typed, reduced to its characters: full-width forms (as Chinese input methods type
+/// them) become ASCII, separators and spaces go, letters are upper-cased.
+fn plain_code(code: &str) -> String {
+    code.chars()
+        .map(|ch| match ch {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(ch as u32 - 0xFEE0).unwrap_or(ch),
+            _ => ch,
+        })
+        .filter(|ch| {
+            !matches!(
+                ch,
+                '-' | ' ' | '_' | '.' | '·' | '\u{3000}' | '\u{2010}'..='\u{2015}'
+            )
+        })
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+/// The national solid-waste code (固体废物分类与代码目录, 2024) in its written form `NNN-NNN-SNN`:
+/// industry (GB/T 4754), sequence 001–099, and the industrial class S01–S59 (no S08), which must
+/// be the lot's GB/T 39198 category (`S02` for `SW02`).
+pub fn national_code(code: &str, category: &str) -> Result<String, &'static str> {
+    let c = plain_code(code);
+    let b = c.as_bytes();
+    let shaped = b.len() == 9
+        && b[..6].iter().all(u8::is_ascii_digit)
+        && b[6] == b'S'
+        && b[7..].iter().all(u8::is_ascii_digit);
+    if !shaped {
+        return Err("must be a nine-character code NNN-NNN-SNN");
+    }
+    let sequence: u32 = c[3..6].parse().unwrap_or(0);
+    let class: u32 = c[7..].parse().unwrap_or(0);
+    if !(1..=99).contains(&sequence) || !(1..=59).contains(&class) || class == 8 {
+        return Err(
+            "is not an industrial solid-waste code (sequence 001–099, class S01–S59, no S08)",
+        );
+    }
+    if category.strip_prefix("SW") != Some(&c[7..]) {
+        return Err("its class Snn must match the lot's category SWnn");
+    }
+    Ok(format!("{}-{}-{}", &c[..3], &c[3..6], &c[6..]))
 }
 
 /// Hazardous characteristics a listing may not declare (GB 5085): any of them means hazardous.
@@ -208,6 +248,39 @@ mod tests {
         assert!(hazardous_reason("HW51").is_none());
         assert!(hazardous_reason("SW02").is_none());
         assert!(hazardous_reason("900-041-4").is_none());
+        // Full-width forms, as Chinese input methods type them, and other dashes.
+        for wide in [
+            "９００－０４１－４９",
+            "ＨＷ０８",
+            "ｈｗ８",
+            "900—041—49",
+            "HW\u{3000}08",
+        ] {
+            assert!(hazardous_reason(wide).is_some(), "{wide}");
+        }
+        // A national solid-waste code is not a hazardous-waste code.
+        assert!(hazardous_reason("441-001-S02").is_none());
+    }
+
+    #[test]
+    fn national_codes() {
+        assert_eq!(
+            national_code("441-001-S02", "SW02"),
+            Ok("441-001-S02".into())
+        );
+        assert_eq!(national_code("441001s02", "SW02"), Ok("441-001-S02".into()));
+        assert_eq!(
+            national_code("４４１－００１－Ｓ０２", "SW02"),
+            Ok("441-001-S02".into())
+        );
+        assert!(national_code("441-001-S01", "SW02").is_err());
+        assert!(national_code("441-001-S08", "SW08").is_err());
+        assert!(national_code("441-000-S02", "SW02").is_err());
+        assert!(national_code("441-100-S02", "SW02").is_err());
+        assert!(national_code("441-001-S60", "SW60").is_err());
+        assert!(national_code("441-001-02", "SW02").is_err());
+        assert!(national_code("4410012S02", "SW02").is_err());
+        assert!(national_code("900-041-49", "SW02").is_err());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Matching a demand with a lot: hard filters, then a documented, deterministic score.
 //!
 //! Hard filters (any failure, no match): category (and sub-type when the demand names some),
-//! every property bound, every minimum grade, the identification gate, overlapping availability,
+//! the use table for the demand's intended use (`domain::uses`, the same check as offers and
+//! deals), every property bound, every minimum grade, the identification gate, overlapping availability,
 //! distance within the demand's maximum, a lot the demand can actually buy (its minimum order is
 //! not above the demand), and a landed cost within the demand's price limit.
 //!
@@ -25,6 +26,8 @@ use utoipa::ToSchema;
 
 use crate::domain::grading::{Properties, PropertyValue, RULES, at_least};
 use crate::domain::listing::haversine_km;
+use crate::domain::offer::IntendedUse;
+use crate::domain::uses;
 
 /// A lower and/or upper limit on a lab value.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -68,6 +71,9 @@ pub struct Want {
     pub window_until: Option<NaiveDateTime>,
     pub lat: f64,
     pub lon: f64,
+    pub intended_use: IntendedUse,
+    /// The receiving site is lined (GB 18599 class II site).
+    pub lined: bool,
 }
 
 /// What a lot offers.
@@ -151,6 +157,14 @@ pub fn evaluate(want: &Want, lot: &Lot, params: &Params) -> Result<Breakdown, St
     {
         return Err("sub-type not wanted".into());
     }
+    uses::check(
+        want.intended_use,
+        &lot.category,
+        lot.subtype.as_deref(),
+        &lot.grades,
+        want.lined,
+    )
+    .map_err(|r| format!("{}: {}", r.rule, r.message))?;
     let mut margins = Vec::new();
     for (key, bound) in &want.bounds {
         let v = number(&lot.properties, key).ok_or_else(|| format!("{key} not stated"))?;
@@ -285,6 +299,8 @@ mod tests {
             window_until: Some(t(90)),
             lat: 40.68,
             lon: 109.88,
+            intended_use: IntendedUse::Other,
+            lined: false,
         }
     }
 
@@ -426,5 +442,37 @@ mod tests {
         let delivered = evaluate(&want(), &l, &params()).unwrap();
         assert_eq!(delivered.freight_fen_per_t, 0);
         assert!(delivered.score > pickup.score);
+    }
+
+    #[test]
+    fn matching_refuses_what_the_use_table_refuses() {
+        let mut rng = StdRng::seed_from_u64(5);
+        let mut l = lot(&mut rng, 1);
+        l.category = "SW01".into();
+        l.subtype = Some("steel_slag_bof".into());
+        l.properties = Properties::from([("loi_pct".to_string(), PropertyValue::Number(1.0))]);
+        l.grades = BTreeMap::from([
+            ("radioactivity".to_string(), "pass".to_string()),
+            ("steel_slag_powder".to_string(), "pass".to_string()),
+        ]);
+        l.price_fen = Some(1000);
+        l.min_order_kg = 1000;
+        l.identification_missing = false;
+        l.available_from = t(0);
+        l.available_until = None;
+        l.lat = 40.68;
+        l.lon = 109.88;
+        let mut w = want();
+        w.categories = vec!["SW01".into()];
+        w.min_grades.clear();
+        w.intended_use = IntendedUse::Cement;
+        let refused = evaluate(&w, &l, &params()).unwrap_err();
+        assert!(refused.starts_with("cement.steel_slag:"), "{refused}");
+        // The same lot is a match for concrete (GB/T 20491 pass, radioactivity pass).
+        w.intended_use = IntendedUse::Concrete;
+        assert!(evaluate(&w, &l, &params()).is_ok());
+        l.grades.insert("radioactivity".into(), "fail".into());
+        let refused = evaluate(&w, &l, &params()).unwrap_err();
+        assert!(refused.starts_with("concrete.radioactivity:"), "{refused}");
     }
 }

@@ -13,6 +13,7 @@ pub mod project;
 pub mod quantity;
 pub mod time;
 pub mod uscc;
+pub mod uses;
 
 /// Checks a state machine against its table: every (state, event) pair not listed is refused.
 #[cfg(test)]

@@ -4,7 +4,7 @@ use actix_web::{get, post, web};
 
 use crate::error::ApiResult;
 use crate::http::WriteProblems;
-use crate::service::market::catalog::{self, Category, GradeRequest, GradeResponse};
+use crate::service::market::catalog::{self, Category, GradeRequest, GradeResponse, RuleBook};
 use crate::service::page::Page;
 use crate::startup::AppState;
 
@@ -16,6 +16,15 @@ pub async fn list_categories(state: web::Data<AppState>) -> web::Json<Page<Categ
         items: state.catalog.categories.clone(),
         next_cursor: None,
     })
+}
+
+/// The rules of the trade: every grading rule with its limits, source and test methods, and the
+/// use table (which materials and grades each intended use takes). Clients explain a refusal
+/// from this without hard-coding the standards. Public.
+#[utoipa::path(tag = "catalog", responses((status = 200, body = RuleBook)))]
+#[get("/catalog/rules")]
+pub async fn rules() -> web::Json<RuleBook> {
+    web::Json(catalog::rule_book())
 }
 
 /// Computes the grades lab values would get, without saving anything. Public.

@@ -100,11 +100,11 @@ pub async fn record_transfer(
     let hash = fingerprint(&req, &*body);
     let id = path.into_inner();
     let body = body.into_inner();
-    let tolerance = state.settings.trade.tolerance_permille;
+    let trade = state.settings.trade.clone();
     let stored = idempotency::run(&state.db, user.id.clone(), key, hash, move |conn| {
         Stored::new(
             201,
-            transfers::record_transfer(conn, &user, &id, &body, tolerance)?,
+            transfers::record_transfer(conn, &user, &id, &body, &trade)?,
         )
     })
     .await?;

@@ -232,6 +232,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(admin::set_platform_role)
         .service(catalog::list_categories)
         .service(catalog::grade_sample)
+        .service(catalog::rules)
         .service(listings::create_listing)
         .service(listings::search_listings)
         .service(listings::get_listing)

@@ -200,6 +200,7 @@ pub fn seed(conn: &mut DbConnection) -> Result<usize, ApiError> {
                     address: address.into(),
                     lat,
                     lon,
+                    lined: false,
                 },
             };
             let org_id = organizations::create(conn, &input, &uscc, UsccCheck::Valid)?;
@@ -246,6 +247,7 @@ fn demo_trade() -> TradeSettings {
         tolerance_permille: 20,
         freight_fen_per_t_km: 50,
         stranded_days: 30,
+        road_limit_kg: 49_000,
     }
 }
 
@@ -273,7 +275,9 @@ fn seed_listings(conn: &mut DbConnection) -> Result<(), ApiError> {
                 "delivery_terms": "pickup",
                 "pricing": {"model": "fixed", "price_per_t": "-15.00"},
                 "properties": {"free_cao_pct": 2.6, "mgo_pct": 7.9, "immersion_expansion_pct": 1.2, "metallic_iron_pct": 1.1,
-                               "aging_days": 90, "treatment": "hot_stewing", "particle_size": "0-40", "i_ra": 0.6, "i_gamma": 0.8},
+                               "aging_days": 90, "treatment": "hot_stewing", "particle_size": "0-40", "i_ra": 0.6, "i_gamma": 0.8,
+                               "leachate_ph": 11.3, "leachate_within_gb8978": "yes"},
+                "national_code": "312-001-S01",
                 "lab_report": {"lab_name": "包头市产品质量计量检测所", "report_no": "BT-2026-SL-0412", "sampled_on": "2026-10-20"}
             }),
         ),
@@ -290,6 +294,7 @@ fn seed_listings(conn: &mut DbConnection) -> Result<(), ApiError> {
                 "properties": {"fineness_45um_pct": 18.5, "water_demand_ratio_pct": 101, "loi_pct": 6.1, "moisture_pct": 0.4,
                                "so3_pct": 1.6, "free_cao_pct": 0.6, "fly_ash_class": "F", "boiler_type": "pulverized_coal",
                                "i_ra": 0.5, "i_gamma": 0.7},
+                "national_code": "441-001-S02",
                 "lab_report": {"lab_name": "内蒙古建材检测中心", "report_no": "NM-FA-2026-1187", "sampled_on": "2026-11-02"}
             }),
         ),
@@ -304,7 +309,9 @@ fn seed_listings(conn: &mut DbConnection) -> Result<(), ApiError> {
                 "delivery_terms": "pickup",
                 "pricing": {"model": "offers", "reserve_per_t": "-8.00"},
                 "properties": {"calorific_value_kcal_kg": 950, "al2o3_pct": 21.0, "sio2_pct": 55.0, "sulfur_pct": 0.8,
-                               "loi_pct": 14.0, "i_ra": 0.7, "i_gamma": 0.9}
+                               "loi_pct": 14.0, "i_ra": 0.7, "i_gamma": 0.9,
+                               "leachate_ph": 7.6, "leachate_within_gb8978": "yes"},
+                "national_code": "061-001-S04"
             }),
         ),
         (
@@ -317,7 +324,8 @@ fn seed_listings(conn: &mut DbConnection) -> Result<(), ApiError> {
                 "supply": {"pattern": "recurring", "monthly_t": "1500"}, "generation": "new",
                 "delivery_terms": "delivered",
                 "pricing": {"model": "fixed", "price_per_t": "-5.00"},
-                "properties": {"gypsum_purity_pct": 91.0, "free_water_pct": 9.5, "chloride_pct": 0.05, "i_ra": 0.3, "i_gamma": 0.4}
+                "properties": {"gypsum_purity_pct": 91.0, "free_water_pct": 9.5, "chloride_pct": 0.05, "i_ra": 0.3, "i_gamma": 0.4},
+                "national_code": "441-002-S06"
             }),
         ),
     ];
@@ -377,10 +385,17 @@ fn seed_trade(
         decision: DealDecision::Approve,
         reason: "demo data".into(),
     };
-    let truck = |plate: &str, gross: i64, tare: i64| -> Result<TransferInput, ApiError> {
+    let carrier_uscc = crate::domain::uscc::with_check_character("91150203MA0QX1234");
+    let truck = |plate: &str,
+                 gross: i64,
+                 tare: i64,
+                 form: &str|
+     -> Result<TransferInput, ApiError> {
         serde_json::from_value(json!({"carrier": "包头顺达物流 Baotou Shunda Logistics", "vehicle_plate": plate,
             "driver": "王刚", "ticket_no": format!("WB-{plate}"), "gross_kg": gross, "tare_kg": tare,
-            "dispatched_at": "2026-11-20T08:00:00Z"}))
+            "dispatched_at": "2026-11-20T08:00:00Z", "carrier_uscc": carrier_uscc,
+            "carrier_licence_no": "蒙交运管许可包字150203000123号", "driver_id_no": "150203198507151234",
+            "physical_form": form, "covering": if form == "powder" { "tank" } else { "tarpaulin" }}))
         .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))
     };
 
@@ -397,18 +412,18 @@ fn seed_trade(
         conn,
         power,
         &deal.id,
-        &truck("蒙B·A1234", 49_000, 16_000)?,
-        20,
+        &truck("蒙B·A1234", 49_000, 16_000, "powder")?,
+        &trade,
     )?;
     transfers::record_transfer(
         conn,
         power,
         &deal.id,
-        &truck("蒙B·A5678", 48_500, 15_800)?,
-        20,
+        &truck("蒙B·A5678", 48_500, 15_800, "powder")?,
+        &trade,
     )?;
     let receipt: ReceiptRequest = serde_json::from_value(
-        json!({"received_net_kg": 32_900, "received_at": "2026-11-20T10:30:00Z"}),
+        json!({"received_net_kg": 32_900, "received_at": "2026-11-20T10:30:00Z", "received_by": "李强"}),
     )
     .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
     transfers::receive(conn, &cement, &deal.id, &first.id, &receipt, 20)?;
@@ -426,8 +441,8 @@ fn seed_trade(
         conn,
         steel,
         &deal.id,
-        &truck("蒙B·C9012", 52_000, 17_000)?,
-        20,
+        &truck("蒙B·C9012", 48_000, 16_500, "granular")?,
+        &trade,
     )?;
 
     // Open offers: a research trial (pending), gangue for bricks (countered), gypsum (rejected).
@@ -479,7 +494,7 @@ fn seed_demands(conn: &mut DbConnection, catalog: &Catalog) -> Result<(), ApiErr
             "roads@demo.wufei.local",
             json!({
                 "title": "Stable steel slag for road base 路基用稳定钢渣",
-                "categories": ["SW01"], "min_grades": {"steel_slag_stability": "pass"},
+                "categories": ["SW01"], "min_grades": {"steel_slag_aggregate": "pass"},
                 "quantity_t": "5000", "supply": {"pattern": "one_off"}, "max_distance_km": 60,
                 "price_limit_per_t": "0", "intended_use": "road_base"
             }),

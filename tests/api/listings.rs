@@ -64,6 +64,7 @@ pub fn fly_ash(site: &str) -> Value {
         "pricing": {"model": "fixed", "price_per_t": "35.00"},
         "properties": {"fineness_45um_pct": 18.0, "water_demand_ratio_pct": 100, "loi_pct": 6.0,
                        "moisture_pct": 0.5, "so3_pct": 1.5, "boiler_type": "pulverized_coal",
+                       "free_cao_pct": 0.6, "fly_ash_class": "F",
                        "i_ra": 0.5, "i_gamma": 0.6},
         "lab_report": {"lab_name": "Inner Mongolia Building Materials Lab", "report_no": "FA-1", "sampled_on": "2026-11-01"}
     })
@@ -132,11 +133,15 @@ async fn catalog_and_grade_calculator() {
             .iter()
             .any(|p| p["key"] == "loi_pct" && p["test_standard"] == "GB/T 176")
     );
-    assert_eq!(fly["grade_rules"], json!(["fly_ash", "radioactivity"]));
+    assert_eq!(
+        fly["grade_rules"],
+        json!(["fly_ash", "fly_ash_cement", "radioactivity", "leaching"])
+    );
 
     let grade = |loi: f64| {
         json!({"category": "SW02", "properties": {"fineness_45um_pct": 10.0, "water_demand_ratio_pct": 90,
-        "loi_pct": loi, "moisture_pct": 0.5, "so3_pct": 1.0, "i_ra": 0.4, "i_gamma": 0.5}})
+        "loi_pct": loi, "moisture_pct": 0.5, "so3_pct": 1.0, "i_ra": 0.4, "i_gamma": 0.5,
+        "free_cao_pct": 0.6, "fly_ash_class": "F"}})
     };
     let res: Value = app
         .post("/api/v1/catalog/grade", None, &grade(5.0))
@@ -491,7 +496,8 @@ async fn hazardous_waste_and_publication_gates() {
         .patch(
             &format!("/api/v1/listings/{id}"),
             &m.producer.access,
-            &json!({"identification_report_ref": "JB-2026-077"}),
+            &json!({"identification_report": {"issuer": "包头市固体废物鉴别中心", "report_no": "JB-2026-077",
+                "issued_on": "2026-10-12", "conclusion": "not_hazardous"}}),
         )
         .await;
     assert_eq!(res.status(), 200);
@@ -645,7 +651,7 @@ async fn search_by_every_filter_and_sort() {
     );
     assert_eq!(ids(&find("grade=fly_ash:I").await), vec![b.clone()]);
     assert_eq!(
-        ids(&find("grade=steel_slag_stability:pass").await),
+        ids(&find("grade=steel_slag_aggregate:pass").await),
         vec![c.clone()]
     );
     assert_eq!(

@@ -121,7 +121,7 @@ async fn publishing_notifies_matching_demands_once_per_digest_window() {
     let want = |site: String, category: &str| {
         json!({"title": "What we need", "categories": [category],
         "quantity_t": "6000", "supply": {"pattern": "recurring", "monthly_t": "500"}, "site_id": site, "max_distance_km": 80,
-        "price_limit_per_t": "60.00", "intended_use": "concrete", "min_grades": if category == "SW02" { json!({"fly_ash": "II"}) } else { json!({}) }})
+        "price_limit_per_t": "60.00", "intended_use": if category == "SW02" { "concrete" } else { "road_base" }, "min_grades": if category == "SW02" { json!({"fly_ash": "II"}) } else { json!({}) }})
     };
     let res = app
         .post(

@@ -303,7 +303,7 @@ async fn clients_cannot_set_what_the_exchange_decides() {
         ("version", json!(99)),
         (
             "grades",
-            json!([{"rule": "steel_slag_stability", "grade": "pass"}]),
+            json!([{"rule": "steel_slag_aggregate", "grade": "pass"}]),
         ),
         ("remaining_t", json!("100000")),
         ("id", json!("01JXXXXXXXXXXXXXXXXXXXXXXX")),

@@ -180,8 +180,8 @@ async fn statistics_match_hand_computed_figures_in_json_and_csv() {
         (Some(0.396), Some(0.022), Some(0.374))
     );
     assert_eq!(flows["co2_net_t"], 22.841);
-    assert_eq!(flows["factor_version"], "2026.1");
-    assert!(co2.iter().all(|c| c["factor_version"] == "2026.1"));
+    assert_eq!(flows["factor_version"], "2026.2");
+    assert!(co2.iter().all(|c| c["factor_version"] == "2026.2"));
     let month = chrono::Utc::now().format("%Y-%m").to_string();
     let rows = flows["rows"].as_array().unwrap();
     let row = |cat: &str, m: &str| {
@@ -241,6 +241,30 @@ async fn statistics_match_hand_computed_figures_in_json_and_csv() {
     let summary: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(summary["totals"]["delivered_t"], "49.8");
     assert_eq!(summary["co2_net_t"], 22.841);
+    // A newer factor version sorts as a version ("2026.10" after "2026.2") and becomes the
+    // default; a (category, use) pair it has no row for earns no credit.
+    {
+        use diesel::prelude::*;
+        diesel::sql_query(
+            "INSERT INTO co2_credits (version, category_code, intended_use, avoided_t_per_t, \
+             freight_kg_per_t_km, source) VALUES ('2026.10', 'SW02', 'cement', 0.8, 0.1, 'test')",
+        )
+        .execute(&mut app.conn())
+        .unwrap();
+    }
+    let newer: Value = app.get_json("/api/v1/stats/flows", &m.admin).await;
+    assert_eq!(newer["factor_version"], "2026.10");
+    let by_use = |use_: &str| {
+        newer["co2"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["intended_use"] == use_)
+            .unwrap()["avoided_t"]
+            .as_f64()
+    };
+    assert_eq!(by_use("cement"), Some(24.0));
+    assert_eq!(by_use("road_base"), Some(0.0));
     for secret in ["Baotou Slag Co.", "Qingshan Cement Co.", "30.00", "price"] {
         assert!(
             !text.contains(secret),

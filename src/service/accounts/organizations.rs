@@ -51,6 +51,10 @@ pub struct SiteInput {
     #[validate(range(min = -180.0, max = 180.0))]
     #[schema(minimum = -180.0, maximum = 180.0)]
     pub lon: f64,
+    /// The site has an impermeable liner (a GB 18599-2020 class II site): it may take class II
+    /// waste for backfill and restoration.
+    #[serde(default)]
+    pub lined: bool,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -237,6 +241,8 @@ pub struct Site {
     pub address: String,
     pub lat: f64,
     pub lon: f64,
+    /// A lined site (GB 18599-2020 class II).
+    pub lined: bool,
 }
 
 const SITE_COLUMNS: (
@@ -247,6 +253,7 @@ const SITE_COLUMNS: (
     sites::address,
     sites::lat,
     sites::lon,
+    sites::lined,
 ) = (
     sites::id,
     sites::organization_id,
@@ -255,6 +262,7 @@ const SITE_COLUMNS: (
     sites::address,
     sites::lat,
     sites::lon,
+    sites::lined,
 );
 
 fn insert_site(conn: &mut DbConnection, org_id: &str, site: &SiteInput) -> Result<Site, ApiError> {
@@ -269,6 +277,7 @@ fn insert_site(conn: &mut DbConnection, org_id: &str, site: &SiteInput) -> Resul
             sites::address.eq(site.address.trim()),
             sites::lat.eq(site.lat),
             sites::lon.eq(site.lon),
+            sites::lined.eq(site.lined),
             sites::created_at.eq(at),
             sites::updated_at.eq(at),
         ))
@@ -435,6 +444,7 @@ pub fn update_site(
             sites::address.eq(site.address.trim()),
             sites::lat.eq(site.lat),
             sites::lon.eq(site.lon),
+            sites::lined.eq(site.lined),
             sites::updated_at.eq(now()),
         ))
         .execute(conn)?;

@@ -9,8 +9,10 @@
 //! - utilisation: delivered ÷ listed;
 //! - active organizations: those that published a lot, made an offer or were party to a deal
 //!   created in the period;
-//! - CO2: completed deals only — delivered t × factor of the intended use, minus delivered t ×
-//!   distance (lot site to the receiver's first site) × freight factor.
+//! - CO2: completed deals only — delivered t × factor of the (category, intended use) pair, only
+//!   for pairs the use table takes (`domain::uses`), minus delivered t × distance (lot site to the
+//!   deal's receiving site, else the receiver's first site) × freight factor. The newest factor
+//!   version is the greatest by its numbers ("2026.10" after "2026.2").
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -21,9 +23,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::DbConnection;
-use crate::db::schema::{co2_factors, deals, listings, offers, sites};
+use crate::db::schema::{co2_credits, deals, listings, offers, sites};
 use crate::domain::listing::haversine_km;
+use crate::domain::offer::IntendedUse;
 use crate::domain::quantity::format_tonnes;
+use crate::domain::uses;
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::export::Sheet;
@@ -92,6 +96,7 @@ pub struct Co2ByUse {
     /// t CO2 emitted by road freight.
     pub freight_t: f64,
     pub net_t: f64,
+    /// Avoided t per delivered t, over the categories put to this use.
     pub factor_t_per_t: f64,
     pub factor_version: String,
 }
@@ -163,17 +168,27 @@ pub fn median(mut values: Vec<f64>) -> Option<f64> {
 
 type Cell = (String, String, String);
 
-/// receiver, category, region, completed at, delivered kg, intended use, lot latitude, longitude
+/// receiver, category, region, completed at, delivered kg, intended use, lot latitude, longitude,
+/// sub-type, receiving site
 type CompletedDeal = (
     String,
     String,
     String,
     Option<NaiveDateTime>,
     i64,
-    String,
+    IntendedUse,
     f64,
     f64,
+    Option<String>,
+    Option<String>,
 );
+
+/// A factor version as numbers, so "2026.10" sorts after "2026.2".
+fn version_order(v: &str) -> Vec<u64> {
+    v.split(['.', '-'])
+        .map(|part| part.parse().unwrap_or(0))
+        .collect()
+}
 
 /// Every figure by category, region and month (staff).
 pub fn flows(
@@ -263,25 +278,31 @@ fn compute(conn: &mut DbConnection, period: &Period) -> Result<Flows, ApiError> 
             deals::intended_use,
             listings::lat,
             listings::lon,
+            listings::subtype,
+            deals::receiving_site_id,
         ))
         .load(conn)?;
     let version = match &period.factor_version {
         Some(v) => v.clone(),
-        None => co2_factors::table
-            .select(diesel::dsl::max(co2_factors::version))
-            .first::<Option<String>>(conn)?
+        None => co2_credits::table
+            .select(co2_credits::version)
+            .distinct()
+            .load::<String>(conn)?
+            .into_iter()
+            .max_by_key(|v| version_order(v))
             .unwrap_or_default(),
     };
-    let factors: HashMap<String, (f64, f64)> = co2_factors::table
-        .filter(co2_factors::version.eq(&version))
+    let factors: HashMap<(String, String), (f64, f64)> = co2_credits::table
+        .filter(co2_credits::version.eq(&version))
         .select((
-            co2_factors::intended_use,
-            co2_factors::avoided_t_per_t,
-            co2_factors::freight_kg_per_t_km,
+            co2_credits::category_code,
+            co2_credits::intended_use,
+            co2_credits::avoided_t_per_t,
+            co2_credits::freight_kg_per_t_km,
         ))
-        .load::<(String, f64, f64)>(conn)?
+        .load::<(String, String, f64, f64)>(conn)?
         .into_iter()
-        .map(|(u, a, f)| (u, (a, f)))
+        .map(|(c, u, a, f)| ((c, u), (a, f)))
         .collect();
     if factors.is_empty() {
         return Err(ApiError::field(
@@ -290,7 +311,19 @@ fn compute(conn: &mut DbConnection, period: &Period) -> Result<Flows, ApiError> 
             "no CO2 factors of that version",
         ));
     }
-    // The receiver's first site stands for where the material went.
+    let freight_factor = factors.values().next().map_or(0.0, |f| f.1);
+    // Where the material went: the deal's receiving site, else the receiver's first site.
+    let mut site_at: HashMap<String, (f64, f64)> = HashMap::new();
+    for named in completed.iter().filter_map(|c| c.9.as_ref()) {
+        if let Some(site) = sites::table
+            .find(named)
+            .select((sites::lat, sites::lon))
+            .first::<(f64, f64)>(conn)
+            .optional()?
+        {
+            site_at.insert(named.clone(), site);
+        }
+    }
     let receivers: HashSet<&String> = completed.iter().map(|c| &c.0).collect();
     let mut receiver_site: HashMap<String, (f64, f64)> = HashMap::new();
     for r in receivers {
@@ -305,19 +338,28 @@ fn compute(conn: &mut DbConnection, period: &Period) -> Result<Flows, ApiError> 
         }
     }
     let mut by_use: BTreeMap<String, (i64, f64, f64)> = BTreeMap::new();
-    for (receiver, category, region, completed_at, kg, use_, lat, lon) in &completed {
+    for (receiver, category, region, completed_at, kg, use_, lat, lon, subtype, to_site) in
+        &completed
+    {
         if let Some(t) = completed_at {
             cells
                 .entry((category.clone(), region.clone(), month(*t)))
                 .or_default()
                 .delivered += kg;
         }
-        let (factor, freight_factor) = factors.get(use_).copied().unwrap_or((0.0, 0.0));
+        // Never credited for a pair the use table refuses (steel slag into cement).
+        let taken = uses::entry(*use_, category, subtype.as_deref()).is_ok();
+        let factor = factors
+            .get(&(category.clone(), use_.as_str().to_string()))
+            .filter(|_| taken)
+            .map_or(0.0, |f| f.0);
         let tonnes = *kg as f64 / 1000.0;
-        let km = receiver_site
-            .get(receiver)
+        let km = to_site
+            .as_ref()
+            .and_then(|s| site_at.get(s))
+            .or_else(|| receiver_site.get(receiver))
             .map_or(0.0, |(rlat, rlon)| haversine_km(*lat, *lon, *rlat, *rlon));
-        let entry = by_use.entry(use_.clone()).or_default();
+        let entry = by_use.entry(use_.as_str().to_string()).or_default();
         entry.0 += kg;
         entry.1 += tonnes * factor;
         entry.2 += tonnes * km * freight_factor / 1000.0;
@@ -325,7 +367,11 @@ fn compute(conn: &mut DbConnection, period: &Period) -> Result<Flows, ApiError> 
     let co2: Vec<Co2ByUse> = by_use
         .into_iter()
         .map(|(use_, (kg, avoided, freight))| Co2ByUse {
-            factor_t_per_t: factors.get(&use_).map_or(0.0, |f| f.0),
+            factor_t_per_t: if kg > 0 {
+                round(avoided / (kg as f64 / 1000.0), 4)
+            } else {
+                0.0
+            },
             intended_use: use_,
             delivered_t: format_tonnes(kg),
             avoided_t: round(avoided, 3),
@@ -434,6 +480,13 @@ pub fn flows_csv(rows: &[FlowRow]) -> Result<Vec<u8>, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn factor_versions_sort_as_versions() {
+        let mut v = vec!["2026.2", "2026.10", "2026.1", "2025.12"];
+        v.sort_by_key(|s| version_order(s));
+        assert_eq!(v, vec!["2025.12", "2026.1", "2026.2", "2026.10"]);
+    }
 
     #[test]
     fn medians() {

@@ -18,8 +18,8 @@ use crate::service::input::{Checks, Tonnes};
 use crate::service::market::deals::{self, Agreement, Deal};
 use crate::service::market::lots::{self, ListingRow, load_row as load_listing};
 use crate::service::market::offers::{
-    Offer, OfferRow, authorize, change_status, end_open_offers, load_row, not_open, record,
-    tell_bidder,
+    Offer, OfferRow, authorize, change_status, check_use, end_open_offers, load_row, not_open,
+    record, tell_bidder,
 };
 use crate::service::notifications::{Notice, notify_owners};
 
@@ -110,6 +110,14 @@ fn conclude(
     if transition(offer.status, event).is_none() {
         return Err(not_open(&offer, event));
     }
+    // The use table again, at the deal: the same refusal as when the offer was placed.
+    check_use(
+        conn,
+        &listing,
+        offer.intended_use,
+        &offer.organization_id,
+        offer.receiving_site_id.as_deref(),
+    )?;
     // The lot's row is locked first, by the conditional update that takes the tonnage: every
     // acceptance on a lot queues there, so none can hold an offer another one needs (PostgreSQL
     // would otherwise find deadlocks when a sell-out ends the other offers).
@@ -126,6 +134,7 @@ fn conclude(
             producer_organization_id: &listing.organization_id,
             receiver_organization_id: &offer.organization_id,
             intended_use: offer.intended_use,
+            receiving_site_id: offer.receiving_site_id.as_deref(),
             kg,
             price_fen_per_t: price,
         },

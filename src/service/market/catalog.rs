@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 
 use crate::db::DbConnection;
 use crate::db::schema::{categories, category_properties, category_subtypes};
-use crate::domain::grading::{self, GradeResult, Properties, PropertyValue};
+use crate::domain::grading::{self, GradeResult, Properties, PropertyValue, RuleView};
+use crate::domain::uses::{self, UseView};
 use crate::error::{ApiError, FieldError};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -97,12 +98,12 @@ impl Catalog {
                 |(code, name_zh, name_en, needs_identification, building_material, source)| {
                     let mut rules: Vec<&'static str> = grading::RULES
                         .iter()
-                        .filter(|r| match &r.applies {
-                            grading::Applies::Category(c) => *c == code,
-                            grading::Applies::Subtypes(list) => subtypes.iter().any(|s| {
-                                s.category_code == code && list.contains(&s.code.as_str())
-                            }),
-                            grading::Applies::BuildingMaterial => building_material,
+                        .filter(|r| {
+                            r.applies.covers(&code, None, building_material)
+                                || subtypes.iter().any(|s| {
+                                    s.category_code == code
+                                        && r.applies.covers(&code, Some(&s.code), building_material)
+                                })
                         })
                         .map(|r| r.name)
                         .collect();
@@ -244,6 +245,38 @@ impl Catalog {
     }
 }
 
+/// The rule table and the use table, as published by `GET /catalog/rules`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleBook {
+    /// Version of the whole rule set, stored with every computed grade.
+    pub rule_set: &'static str,
+    pub grading: Vec<RuleView>,
+    pub uses: Vec<UseView>,
+}
+
+pub fn rule_book() -> RuleBook {
+    RuleBook {
+        rule_set: grading::RULE_SET,
+        grading: grading::RULES.iter().map(grading::Rule::view).collect(),
+        uses: uses::USE_RULES.iter().map(uses::UseRule::view).collect(),
+    }
+}
+
+/// The use table refuses the pair: 422 `use_not_permitted`, the rule named in `errors[].code`.
+pub fn use_refused(r: uses::Refusal) -> ApiError {
+    let mut e = ApiError::unprocessable(
+        "use_not_permitted",
+        format!("{} (rule {})", r.message, r.rule),
+    );
+    e.errors = vec![FieldError::new(
+        "intended_use",
+        "use_not_permitted",
+        r.message,
+    )];
+    e.rule = Some(r.rule);
+    e
+}
+
 pub fn hazardous(reason: String) -> ApiError {
     let mut e = ApiError::unprocessable("hazardous_waste_out_of_scope", reason.clone());
     e.errors = vec![FieldError::new("category", "hazardous_waste", reason)];
@@ -265,7 +298,7 @@ pub struct GradeRequest {
 pub struct GradeResponse {
     pub category: String,
     pub subtype: Option<String>,
-    /// By rule name: `fly_ash`, `steel_slag_stability`, `radioactivity`.
+    /// By rule name: `fly_ash`, `ggbs`, `radioactivity`, `leaching`… (see `GET /catalog/rules`).
     #[schema(value_type = Object)]
     pub grades: BTreeMap<&'static str, GradeResult>,
 }

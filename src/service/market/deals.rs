@@ -37,6 +37,8 @@ pub struct Deal {
     /// rounded the same way; `null` while it runs.
     pub settled_amount_yuan: Option<String>,
     pub intended_use: IntendedUse,
+    /// The receiver's site the material goes to (from its offer), when named.
+    pub receiving_site_id: Option<String>,
     pub status: DealStatus,
     pub status_reason: Option<String>,
     /// Tonnes the receiver confirmed at its weighbridge.
@@ -68,6 +70,7 @@ pub struct DealRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub settled_fen: Option<i64>,
+    pub receiving_site_id: Option<String>,
 }
 
 impl DealRow {
@@ -83,6 +86,7 @@ impl DealRow {
             amount_yuan: format_yuan(self.amount_fen),
             settled_amount_yuan: self.settled_fen.map(format_yuan),
             intended_use: self.intended_use,
+            receiving_site_id: self.receiving_site_id.clone(),
             status: self.status,
             status_reason: self.status_reason.clone(),
             delivered_t: format_tonnes(self.delivered_kg),
@@ -223,6 +227,7 @@ pub struct Agreement<'a> {
     pub producer_organization_id: &'a str,
     pub receiver_organization_id: &'a str,
     pub intended_use: IntendedUse,
+    pub receiving_site_id: Option<&'a str>,
     pub kg: i64,
     pub price_fen_per_t: i64,
 }
@@ -252,6 +257,7 @@ pub fn open(
             deals::quantity_kg.eq(kg),
             deals::amount_fen.eq(amount),
             deals::intended_use.eq(agreed.intended_use),
+            deals::receiving_site_id.eq(agreed.receiving_site_id),
             deals::status.eq(if auto {
                 DealStatus::Approved
             } else {

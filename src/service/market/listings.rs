@@ -15,7 +15,7 @@ use crate::db::{DbConnection, now};
 use crate::domain::grading::{GradeResult, Properties};
 use crate::domain::listing::{
     DeliveryTerms, Generation, HAZARDOUS_CHARACTERISTICS, ListingEvent, ListingStatus,
-    PricingModel, hazardous_reason,
+    PricingModel, hazardous_reason, national_code,
 };
 use crate::domain::offer::OfferEvent;
 use crate::domain::organization::OrgKind;
@@ -26,7 +26,8 @@ use crate::service::audit::{self, Entry};
 use crate::service::input::{Checks, Tonnes, Yuan};
 use crate::service::market::catalog::{Catalog, hazardous};
 use crate::service::market::lots::{
-    self, Attachment, Details, LabReport, Listing, Supply, Terms, load, load_row, views, visible,
+    self, Attachment, Details, IdentificationConclusion, IdentificationReport, LabReport, Listing,
+    Supply, Terms, load, load_row, views, visible,
 };
 use crate::service::market::offers::end_open_offers;
 use crate::service::page::{Page, PageQuery};
@@ -77,14 +78,13 @@ pub struct ListingInput {
     #[schema(schema_with = crate::service::input::properties_schema)]
     pub properties: Properties,
     pub lab_report: Option<LabReport>,
-    /// Reference of the hazardous-waste identification report (鉴别报告), needed for sludge and
-    /// some smelting residues before publication.
-    #[schema(
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
-        min_length = 1,
-        max_length = 200
-    )]
-    pub identification_report_ref: Option<String>,
+    /// The hazardous-waste identification report (鉴别报告), needed for sludge, chemical-industry
+    /// waste and some smelting residues before publication.
+    pub identification_report: Option<IdentificationReport>,
+    /// The national solid-waste code (固体废物分类与代码目录), `NNN-NNN-SNN`; its class must be
+    /// the category's (`S02` for `SW02`). Shown on ledgers and manifests.
+    #[schema(example = "441-001-S02", min_length = 9, max_length = 20)]
+    pub national_code: Option<String>,
     /// Declaring a national hazardous-waste list code puts the lot out of scope (422).
     #[schema(max_length = 20)]
     pub hazardous_waste_code: Option<String>,
@@ -110,6 +110,7 @@ struct Checked {
     price_fen: Option<i64>,
     reserve_fen: Option<i64>,
     grades: BTreeMap<&'static str, GradeResult>,
+    national_code: Option<String>,
 }
 
 fn check(catalog: &Catalog, input: &ListingInput) -> Result<Checked, ApiError> {
@@ -213,9 +214,43 @@ fn check(catalog: &Catalog, input: &ListingInput) -> Result<Checked, ApiError> {
             );
         }
     }
-    if let Some(r) = &input.identification_report_ref {
-        c.text("identification_report_ref", r, 1, 200);
+    if let Some(r) = &input.identification_report {
+        if r.conclusion == IdentificationConclusion::Hazardous {
+            return Err(hazardous(format!(
+                "Identification report {} concludes the waste is hazardous. Hazardous waste is out \
+                 of scope here: it must move under the hazardous-waste transfer manifest system \
+                 and only to licensed receivers.",
+                r.report_no.chars().take(100).collect::<String>()
+            )));
+        }
+        c.text("identification_report.issuer", &r.issuer, 1, 200);
+        c.text("identification_report.report_no", &r.report_no, 1, 100);
+        match r.issued_on {
+            Some(d) if d > Utc::now().date_naive() => c.push(
+                "identification_report.issued_on",
+                "in_future",
+                "must not be in the future",
+            ),
+            Some(_) => {}
+            None => c.push(
+                "identification_report.issued_on",
+                "required",
+                "the date the report was issued",
+            ),
+        }
     }
+    let national_code = match input
+        .national_code
+        .as_deref()
+        .map(|n| national_code(n, &category.code))
+    {
+        Some(Err(reason)) => {
+            c.push("national_code", "invalid_national_code", reason);
+            None
+        }
+        Some(Ok(code)) => Some(code),
+        None => None,
+    };
     if input.attachments.len() > 5 {
         c.push("attachments", "too_many", "at most 5 attachments");
     }
@@ -246,6 +281,7 @@ fn check(catalog: &Catalog, input: &ListingInput) -> Result<Checked, ApiError> {
         available_until: until,
         price_fen: price,
         reserve_fen: reserve,
+        national_code,
     })
 }
 
@@ -364,7 +400,11 @@ fn terms<'a>(
         reserve_fen_per_t: checked.reserve_fen,
         search_price_fen: search_price(input, checked),
         lab_report: lab_json(input),
-        identification_report_ref: input.identification_report_ref.as_deref(),
+        identification_report: input
+            .identification_report
+            .as_ref()
+            .and_then(|r| serde_json::to_string(r).ok()),
+        national_code: checked.national_code.as_deref(),
         region_code: region,
         lat,
         lon,
@@ -419,7 +459,8 @@ fn as_input(l: &Listing) -> ListingInput {
         },
         properties: l.properties.clone(),
         lab_report: Some(l.lab_report.clone()),
-        identification_report_ref: l.identification_report_ref.clone(),
+        identification_report: l.identification_report.clone(),
+        national_code: l.national_code.clone(),
         hazardous_waste_code: None,
         hazardous_characteristics: Vec::new(),
         attachments: l.attachments.clone(),
@@ -457,12 +498,9 @@ pub struct ListingPatch {
     #[schema(schema_with = crate::service::input::properties_schema)]
     pub properties: Option<Properties>,
     pub lab_report: Option<LabReport>,
-    #[schema(
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
-        min_length = 1,
-        max_length = 200
-    )]
-    pub identification_report_ref: Option<String>,
+    pub identification_report: Option<IdentificationReport>,
+    #[schema(example = "441-001-S02", min_length = 9, max_length = 20)]
+    pub national_code: Option<String>,
     #[schema(max_length = 20)]
     pub hazardous_waste_code: Option<String>,
     pub hazardous_characteristics: Option<Vec<String>>,
@@ -498,7 +536,8 @@ impl ListingPatch {
             available_from,
             available_until,
             lab_report,
-            identification_report_ref,
+            identification_report,
+            national_code,
             hazardous_waste_code
         );
         to
@@ -589,10 +628,10 @@ pub fn submit(
     let (category, subtype) = catalog.resolve(&before.category, before.subtype.as_deref())?;
     let mut c = Checks::default();
     if (category.needs_identification || subtype.is_some_and(|s| s.needs_identification))
-        && before.identification_report_ref.is_none()
+        && before.identification_report.is_none()
     {
         c.push(
-            "identification_report_ref",
+            "identification_report",
             "identification_report_required",
             "this material needs a hazardous-waste identification report (鉴别报告) before publication",
         );

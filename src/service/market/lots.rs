@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::db::schema::{listing_attachments, listing_grades, listing_properties, listings};
 use crate::db::{DbConnection, now};
-use crate::domain::grading::{GradeResult, Properties, PropertyValue};
+use crate::domain::grading::{GradeResult, Properties, PropertyValue, RULE_SET};
 use crate::domain::listing::{
     DeliveryTerms, Generation, ListingEvent, ListingStatus, PricingModel, SupplyPattern, transition,
 };
@@ -19,6 +19,7 @@ use crate::domain::quantity::{format_tonnes, format_yuan};
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::input::{Checks, Tonnes};
+use crate::service::market::catalog::Catalog;
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -36,6 +37,50 @@ pub struct LabReport {
     )]
     pub report_no: Option<String>,
     pub sampled_on: Option<NaiveDate>,
+}
+
+text_enum! {
+    /// What a hazardous-waste identification (GB 5085.7) concluded.
+    pub enum IdentificationConclusion {
+        NotHazardous => "not_hazardous",
+        /// Puts the lot out of scope (422 `hazardous_waste_out_of_scope`).
+        Hazardous => "hazardous",
+    }
+}
+
+/// A hazardous-waste identification report (鉴别报告), as a record.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentificationReport {
+    /// The organization that identified the waste.
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 1,
+        max_length = 200
+    )]
+    pub issuer: String,
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        min_length = 1,
+        max_length = 100
+    )]
+    pub report_no: String,
+    /// Not in the future; `null` only on records migrated from a free-text reference.
+    pub issued_on: Option<NaiveDate>,
+    pub conclusion: IdentificationConclusion,
+}
+
+/// How much of a lot its lab report covers: a report speaks for one batch (GB/T 1596: at most
+/// 500 t of fly ash per report).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReportCoverage {
+    /// Tonnes one report covers for this material.
+    pub batch_limit_t: String,
+    /// The lot's tonnage beyond what its report covers.
+    pub uncovered_t: String,
+    /// The lot is larger than one batch (or recurring past it): file a newer report for the rest.
+    pub needs_newer_report: bool,
+    pub source: &'static str,
 }
 
 text_enum! {
@@ -142,7 +187,12 @@ pub struct Listing {
     #[schema(value_type = Object)]
     pub properties: Properties,
     pub lab_report: LabReport,
-    pub identification_report_ref: Option<String>,
+    /// Present when the lot's lab report covers a batch smaller than the lot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lab_report_coverage: Option<ReportCoverage>,
+    pub identification_report: Option<IdentificationReport>,
+    /// The national solid-waste code (固体废物分类与代码目录, 2024), e.g. `441-001-S02`.
+    pub national_code: Option<String>,
     /// Computed grades by rule name, each with its standard and rule set.
     #[schema(value_type = Object)]
     pub grades: BTreeMap<String, StoredGrade>,
@@ -185,7 +235,6 @@ pub struct ListingRow {
     pub reserve_fen_per_t: Option<i64>,
     pub search_price_fen: Option<i64>,
     pub lab_report: Option<String>,
-    pub identification_report_ref: Option<String>,
     pub status: ListingStatus,
     pub status_reason: Option<String>,
     pub region_code: String,
@@ -195,6 +244,8 @@ pub struct ListingRow {
     pub published_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub national_code: Option<String>,
+    pub identification_report: Option<String>,
 }
 
 fn utc(t: NaiveDateTime) -> DateTime<Utc> {
@@ -295,14 +346,44 @@ pub fn views(conn: &mut DbConnection, rows: Vec<ListingRow>) -> Result<Vec<Listi
             updated_at: utc(r.updated_at),
             id: r.id,
             organization_id: r.organization_id,
-            category: r.category_code,
             subtype: r.subtype,
             title: r.title,
             description: r.description,
-            identification_report_ref: r.identification_report_ref,
+            identification_report: r
+                .identification_report
+                .as_deref()
+                .and_then(|j| serde_json::from_str(j).ok()),
+            lab_report_coverage: coverage(&r.category_code, r.quantity_kg, r.supply_pattern),
+            category: r.category_code,
+            national_code: r.national_code,
             version: r.version,
             distance_km: None,
         })
+        .collect())
+}
+
+/// Tonnes one lab report covers, by category (GB/T 1596-2017: fly ash is tested per 500 t).
+const REPORT_BATCH_KG: &[(&str, i64, &str)] = &[("SW02", 500_000, "GB/T 1596-2017, 8.1")];
+
+/// A lot larger than one batch, or a recurring stream, needs more than one report.
+fn coverage(category: &str, quantity_kg: i64, supply: SupplyPattern) -> Option<ReportCoverage> {
+    let (_, batch, source) = REPORT_BATCH_KG.iter().find(|(c, _, _)| *c == category)?;
+    let uncovered = (quantity_kg - batch).max(0);
+    (uncovered > 0 || supply == SupplyPattern::Recurring).then(|| ReportCoverage {
+        batch_limit_t: format_tonnes(*batch),
+        uncovered_t: format_tonnes(uncovered),
+        needs_newer_report: true,
+        source,
+    })
+}
+
+/// A lot's stored grades by rule name.
+pub fn grades_of(conn: &mut DbConnection, id: &str) -> QueryResult<BTreeMap<String, String>> {
+    Ok(listing_grades::table
+        .filter(listing_grades::listing_id.eq(id))
+        .select((listing_grades::rule, listing_grades::grade))
+        .load::<(String, String)>(conn)?
+        .into_iter()
         .collect())
 }
 
@@ -344,7 +425,8 @@ pub struct Terms<'a> {
     pub reserve_fen_per_t: Option<i64>,
     pub search_price_fen: Option<i64>,
     pub lab_report: Option<String>,
-    pub identification_report_ref: Option<&'a str>,
+    pub identification_report: Option<String>,
+    pub national_code: Option<&'a str>,
     pub region_code: &'a str,
     pub lat: f64,
     pub lon: f64,
@@ -416,6 +498,51 @@ pub fn rewrite(
     }
     write_details(conn, &row.id, details)?;
     Ok(true)
+}
+
+/// Grades computed under an older rule set are recomputed from the stored lab values (at start,
+/// after a migration changed the rules); the lots keep their state. Returns how many changed.
+pub fn regrade_stale(conn: &mut DbConnection, catalog: &Catalog) -> QueryResult<usize> {
+    let current = listing_grades::table
+        .filter(listing_grades::rule_set.eq(RULE_SET))
+        .select(listing_grades::listing_id);
+    let stale: Vec<(String, String, Option<String>)> = listings::table
+        .filter(listings::id.ne_all(current))
+        .select((listings::id, listings::category_code, listings::subtype))
+        .load(conn)?;
+    for (id, code, subtype) in &stale {
+        let Some(category) = catalog.category(code) else {
+            continue;
+        };
+        let values: Properties = listing_properties::table
+            .filter(listing_properties::listing_id.eq(id))
+            .select((
+                listing_properties::property_key,
+                listing_properties::num_value,
+                listing_properties::text_value,
+            ))
+            .load::<(String, Option<f64>, Option<String>)>(conn)?
+            .into_iter()
+            .filter_map(|(k, n, t)| match (n, t) {
+                (Some(n), _) => Some((k, PropertyValue::Number(n))),
+                (None, Some(t)) => Some((k, PropertyValue::Text(t))),
+                (None, None) => None,
+            })
+            .collect();
+        diesel::delete(listing_grades::table.filter(listing_grades::listing_id.eq(id)))
+            .execute(conn)?;
+        for (rule, result) in catalog.grades(category, subtype.as_deref(), &values) {
+            diesel::insert_into(listing_grades::table)
+                .values((
+                    listing_grades::listing_id.eq(id),
+                    listing_grades::rule.eq(rule),
+                    listing_grades::grade.eq(&result.grade),
+                    listing_grades::rule_set.eq(result.rule_set),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(stale.len())
 }
 
 fn write_details(conn: &mut DbConnection, id: &str, details: &Details<'_>) -> QueryResult<()> {

@@ -7,18 +7,20 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::new_id;
-use crate::db::schema::{listings, offers, organizations};
+use crate::db::schema::{listings, offers, organizations, sites};
 use crate::db::{DbConnection, now};
 use crate::domain::listing::{ListingStatus, PricingModel};
 use crate::domain::notification::NotificationKind;
 use crate::domain::offer::{IntendedUse, OPEN, OfferActor, OfferEvent, OfferStatus, transition};
 use crate::domain::organization::OrgKind;
 use crate::domain::quantity::{format_tonnes, format_yuan};
+use crate::domain::uses;
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::audit::{self, Entry};
 use crate::service::input::{Checks, Tonnes, Yuan};
-use crate::service::market::lots::{ListingRow, load_row as load_listing, visible};
+use crate::service::market::catalog::use_refused;
+use crate::service::market::lots::{ListingRow, grades_of, load_row as load_listing, visible};
 use crate::service::notifications::{Notice, notify, notify_owners};
 use crate::service::page::{Page, PageQuery};
 
@@ -34,7 +36,13 @@ pub struct OfferInput {
     pub price_per_t: Yuan,
     pub available_from: Option<DateTime<Utc>>,
     pub available_until: Option<DateTime<Utc>>,
+    /// Checked against the use table (`GET /catalog/rules`): 422 `use_not_permitted` names the
+    /// rule when the lot may not be put to this use.
     pub intended_use: IntendedUse,
+    /// One of the bidder's sites, where the material goes: a lined site (GB 18599 class II) may
+    /// take class II waste for restoration; manifests show it.
+    #[schema(max_length = 40)]
+    pub receiving_site_id: Option<String>,
     #[schema(
         pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
         max_length = 2000
@@ -64,6 +72,7 @@ pub struct Offer {
     pub available_from: Option<DateTime<Utc>>,
     pub available_until: Option<DateTime<Utc>>,
     pub intended_use: IntendedUse,
+    pub receiving_site_id: Option<String>,
     pub message: String,
     pub expires_at: DateTime<Utc>,
     /// The producer's counter-offer, while or after it was made.
@@ -94,6 +103,7 @@ pub struct OfferRow {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub receiving_site_id: Option<String>,
 }
 
 impl OfferRow {
@@ -118,6 +128,7 @@ impl OfferRow {
             available_from: self.window_from.map(|t| t.and_utc()),
             available_until: self.window_until.map(|t| t.and_utc()),
             intended_use: self.intended_use,
+            receiving_site_id: self.receiving_site_id.clone(),
             message: self.message.clone(),
             expires_at: self.expires_at.and_utc(),
             counter: self.counter_price_fen_per_t.map(|p| Counter {
@@ -130,6 +141,42 @@ impl OfferRow {
             updated_at: self.updated_at.and_utc(),
         }
     }
+}
+
+/// The use table's verdict on putting this lot to `intended_use` at the receiver's site: the same
+/// check when an offer is placed and when a deal is made (matching asks `uses::check` too).
+pub fn check_use(
+    conn: &mut DbConnection,
+    listing: &ListingRow,
+    intended_use: IntendedUse,
+    receiver_org: &str,
+    receiving_site_id: Option<&str>,
+) -> Result<(), ApiError> {
+    let lined = match receiving_site_id {
+        None => false,
+        Some(site) => sites::table
+            .filter(sites::id.eq(site))
+            .filter(sites::organization_id.eq(receiver_org))
+            .select(sites::lined)
+            .first::<bool>(conn)
+            .optional()?
+            .ok_or_else(|| {
+                ApiError::field(
+                    "receiving_site_id",
+                    "unknown_site",
+                    "is not a site of your organization",
+                )
+            })?,
+    };
+    let grades = grades_of(conn, &listing.id)?;
+    uses::check(
+        intended_use,
+        &listing.category_code,
+        listing.subtype.as_deref(),
+        &grades,
+        lined,
+    )
+    .map_err(use_refused)
 }
 
 pub fn load_row(conn: &mut DbConnection, id: &str) -> Result<OfferRow, ApiError> {
@@ -320,6 +367,13 @@ pub fn place(
         c.long_text("message", m, 0, 2000);
     }
     c.finish()?;
+    check_use(
+        conn,
+        &listing,
+        req.intended_use,
+        &org,
+        req.receiving_site_id.as_deref(),
+    )?;
     let id = new_id();
     diesel::insert_into(offers::table)
         .values((
@@ -332,6 +386,7 @@ pub fn place(
             offers::window_from.eq(req.available_from.map(|t| t.naive_utc())),
             offers::window_until.eq(req.available_until.map(|t| t.naive_utc())),
             offers::intended_use.eq(req.intended_use),
+            offers::receiving_site_id.eq(req.receiving_site_id.as_deref()),
             offers::message.eq(req.message.as_deref().unwrap_or_default().trim()),
             offers::expires_at.eq(expires_at),
             offers::status.eq(OfferStatus::Pending),

@@ -18,11 +18,12 @@ use crate::domain::matching::{Bound, Want};
 use crate::domain::offer::IntendedUse;
 use crate::domain::organization::OrgKind;
 use crate::domain::quantity::{format_tonnes, format_yuan};
+use crate::domain::uses;
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::audit::{self, Entry};
 use crate::service::input::{Checks, Tonnes, Yuan};
-use crate::service::market::catalog::Catalog;
+use crate::service::market::catalog::{Catalog, use_refused};
 use crate::service::market::lots::{Supply, SupplyTerms};
 use crate::service::page::{Page, PageQuery};
 
@@ -151,6 +152,9 @@ impl DemandRow {
             window_until: self.window_until,
             lat: self.lat,
             lon: self.lon,
+            intended_use: self.intended_use,
+            // Set by the matcher from the demand's site.
+            lined: false,
         }
     }
 
@@ -209,6 +213,37 @@ struct CheckedDemand {
     price_limit_fen: i64,
     window_from: NaiveDateTime,
     window_until: Option<NaiveDateTime>,
+}
+
+/// The use table must take every sub-type the demand names, and at least some material of every
+/// category it names: otherwise the demand could never match (422 `use_not_permitted`).
+fn takes_all(catalog: &Catalog, input: &DemandInput) -> Result<(), ApiError> {
+    for code in &input.categories {
+        let Some(category) = catalog.category(code) else {
+            continue;
+        };
+        let named: Vec<&String> = input
+            .subtypes
+            .iter()
+            .filter(|s| category.subtypes.iter().any(|t| &t.code == *s))
+            .collect();
+        for sub in &named {
+            uses::entry(input.intended_use, code, Some(sub)).map_err(use_refused)?;
+        }
+        if named.is_empty() {
+            let whole = uses::entry(input.intended_use, code, None);
+            let some_subtype = category
+                .subtypes
+                .iter()
+                .any(|t| uses::entry(input.intended_use, code, Some(&t.code)).is_ok());
+            if let Err(refusal) = whole
+                && !some_subtype
+            {
+                return Err(use_refused(refusal));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check(catalog: &Catalog, input: &DemandInput) -> Result<CheckedDemand, ApiError> {
@@ -296,6 +331,7 @@ fn check(catalog: &Catalog, input: &DemandInput) -> Result<CheckedDemand, ApiErr
         );
     }
     c.finish()?;
+    takes_all(catalog, input)?;
     Ok(CheckedDemand {
         quantity_kg: quantity_kg.unwrap_or_default(),
         monthly_kg,

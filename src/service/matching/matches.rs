@@ -2,7 +2,7 @@
 //! database applies the hard filters it can index (category, a bounding box, availability,
 //! price); the domain module ranks what is left in memory. Reads only.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::schema::{
-    demands, listing_grades, listing_properties, listings, offers, organizations,
+    demands, listing_grades, listing_properties, listings, offers, organizations, sites,
 };
 use crate::db::{DbConnection, now};
 use crate::domain::demand::DemandStatus;
@@ -18,6 +18,7 @@ use crate::domain::grading::{Properties, PropertyValue, at_least};
 use crate::domain::listing::{DeliveryTerms, ListingStatus, bounding_box};
 use crate::domain::matching::{Breakdown, Lot, Params, Ranked, Want, evaluate, rank};
 use crate::domain::organization::OrgKind;
+use crate::domain::uses;
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::market::catalog::Catalog;
@@ -44,7 +45,7 @@ pub struct MatchRow {
     pub available_from: NaiveDateTime,
     pub available_until: Option<NaiveDateTime>,
     pub published_at: Option<NaiveDateTime>,
-    pub identification_report_ref: Option<String>,
+    pub identification_report: Option<String>,
 }
 
 type MatchColumns = (
@@ -60,7 +61,7 @@ type MatchColumns = (
     listings::available_from,
     listings::available_until,
     listings::published_at,
-    listings::identification_report_ref,
+    listings::identification_report,
 );
 
 const MATCH_COLUMNS: MatchColumns = (
@@ -76,7 +77,7 @@ const MATCH_COLUMNS: MatchColumns = (
     listings::available_from,
     listings::available_until,
     listings::published_at,
-    listings::identification_report_ref,
+    listings::identification_report,
 );
 
 impl From<&ListingRow> for MatchRow {
@@ -94,7 +95,7 @@ impl From<&ListingRow> for MatchRow {
             available_from: r.available_from,
             available_until: r.available_until,
             published_at: r.published_at,
-            identification_report_ref: r.identification_report_ref.clone(),
+            identification_report: r.identification_report.clone(),
         }
     }
 }
@@ -111,7 +112,17 @@ fn lots(
     let mut props: HashMap<String, Properties> = HashMap::new();
     let mut grades: HashMap<String, BTreeMap<String, String>> = HashMap::new();
     let keys: Option<Vec<&String>> = only.map(|w| w.bounds.keys().collect());
-    let rules: Option<Vec<&String>> = only.map(|w| w.min_grades.keys().collect());
+    let rules: Option<Vec<String>> = only.map(|w| {
+        w.min_grades
+            .keys()
+            .cloned()
+            .chain(
+                uses::rules_needed(w.intended_use)
+                    .into_iter()
+                    .map(String::from),
+            )
+            .collect()
+    });
     for chunk in rows.chunks(500) {
         let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
         let mut pq = listing_properties::table
@@ -180,7 +191,7 @@ fn lots(
                 available_from: r.available_from,
                 available_until: r.available_until,
                 published_at: r.published_at,
-                identification_missing: needs && r.identification_report_ref.is_none(),
+                identification_missing: needs && r.identification_report.is_none(),
             }
         })
         .collect())
@@ -266,7 +277,9 @@ pub fn matches_for_demand(
     q: &PageQuery,
 ) -> Result<Page<ListingMatch>, ApiError> {
     let demand = readable(conn, user, id)?;
-    let ranked = rank_lots(conn, catalog, params, &demand.want())?;
+    let mut want = demand.want();
+    want.lined = !lined_sites(conn, &[demand.site_id.as_str()])?.is_empty();
+    let ranked = rank_lots(conn, catalog, params, &want)?;
     let Page { items, next_cursor } = page(ranked, q)?;
     // Full rows only for the page, in its order.
     let ids: Vec<&str> = items.iter().map(|(id, _, _)| id.as_str()).collect();
@@ -309,6 +322,21 @@ pub fn rank_lots(
     Ok(ranked)
 }
 
+/// Which of these sites are lined (GB 18599 class II sites).
+pub fn lined_sites(conn: &mut DbConnection, ids: &[&str]) -> QueryResult<HashSet<String>> {
+    let mut lined = HashSet::new();
+    for chunk in ids.chunks(500) {
+        lined.extend(
+            sites::table
+                .filter(sites::id.eq_any(chunk))
+                .filter(sites::lined.eq(true))
+                .select(sites::id)
+                .load::<String>(conn)?,
+        );
+    }
+    Ok(lined)
+}
+
 /// Open demands that a lot matches, ranked.
 pub fn rank_demands(
     conn: &mut DbConnection,
@@ -321,10 +349,14 @@ pub fn rank_demands(
         .filter(demands::status.eq(DemandStatus::Open))
         .filter(demands::categories.like(format!("%{}%", listing.category_code)))
         .load(conn)?;
+    let site_ids: Vec<&str> = open.iter().map(|d| d.site_id.as_str()).collect();
+    let lined = lined_sites(conn, &site_ids)?;
     let mut ranked: Ranked<DemandRow> = open
         .into_iter()
         .filter_map(|d| {
-            evaluate(&d.want(), &lot, params)
+            let mut want = d.want();
+            want.lined = lined.contains(&d.site_id);
+            evaluate(&want, &lot, params)
                 .ok()
                 .map(|b| (d.id.clone(), b, d))
         })
