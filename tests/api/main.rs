@@ -11,6 +11,7 @@ mod listings;
 mod matching;
 mod ops;
 mod outbox;
+mod rules;
 mod schema;
 mod security;
 mod spec;
