@@ -43,7 +43,7 @@ pub struct SearchQuery {
     #[param(max_length = 40)]
     #[validate(length(max = 40))]
     pub subtype: Option<String>,
-    /// `rule:grade`, that grade or better: `fly_ash:II` (I or II), `steel_slag_stability:pass`,
+    /// `rule:grade`, that grade or better: `fly_ash:II` (I or II), `steel_slag_aggregate:pass`,
     /// `radioactivity:pass`.
     #[param(max_length = 60, pattern = "^[a-z0-9_]{1,40}:[A-Za-z0-9_]{1,19}$")]
     #[validate(length(max = 60))]
@@ -263,7 +263,7 @@ pub fn search(
                     c.push(
                     "grade",
                     if g.contains(':') { "unknown_grade" } else { "invalid" },
-                    "use rule:grade of the catalog, e.g. fly_ash:II or steel_slag_stability:pass",
+                    "use rule:grade of the catalog, e.g. fly_ash:II or steel_slag_aggregate:pass",
                 );
                     None
                 }
