@@ -682,6 +682,12 @@ mod tests {
         assert_eq!(g(8.0, 3.51), "fail");
         // SO3 3.2 fails the concrete table (≤ 3.0) but passes the cement table.
         assert_eq!(g(4.0, 3.2), "pass");
+        let missing = grade(named("fly_ash_cement"), &values(&[("loi_pct", 4.0)]));
+        assert_eq!(missing.grade, "ungraded");
+        assert_eq!(
+            missing.missing,
+            vec!["fly_ash_class", "moisture_pct", "so3_pct"]
+        );
     }
 
     #[test]
@@ -783,6 +789,8 @@ mod tests {
         assert_eq!(g(85.0, 12.0), "III");
         assert_eq!(g(84.99, 12.0), "fail");
         assert_eq!(g(85.0, 12.01), "fail");
+        let missing = grade(named("fgd_gypsum"), &values(&[("gypsum_purity_pct", 96.0)]));
+        assert_eq!(missing.missing, vec!["free_water_pct"]);
     }
 
     #[test]

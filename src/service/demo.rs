@@ -373,14 +373,21 @@ fn seed_trade(
     let roads = user(conn, "roads@demo.wufei.local")?;
     let bricks = user(conn, "bricks@demo.wufei.local")?;
     let lab = user(conn, "lab@demo.wufei.local")?;
-    let offer =
-        |quantity: &str, price: &str, intended_use: IntendedUse| -> Result<OfferInput, ApiError> {
-            serde_json::from_value(
-                json!({"quantity_t": quantity, "price_per_t": price, "intended_use": intended_use,
-            "message": "demo offer"}),
-            )
-            .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))
-        };
+    let cement_site = first_site(conn, &cement)?;
+    let roads_site = first_site(conn, &roads)?;
+    let bricks_site = first_site(conn, &bricks)?;
+    let lab_site = first_site(conn, &lab)?;
+    let offer = |quantity: &str,
+                 price: &str,
+                 intended_use: IntendedUse,
+                 site: &str|
+     -> Result<OfferInput, ApiError> {
+        serde_json::from_value(
+            json!({"quantity_t": quantity, "price_per_t": price, "intended_use": intended_use,
+            "receiving_site_id": site, "message": "demo offer"}),
+        )
+        .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))
+    };
     let approve = DealDecisionRequest {
         decision: DealDecision::Approve,
         reason: "demo data".into(),
@@ -404,7 +411,7 @@ fn seed_trade(
         conn,
         &cement,
         ash,
-        &offer("500", "35.00", IntendedUse::Cement)?,
+        &offer("500", "35.00", IntendedUse::Cement, &cement_site)?,
     )?;
     let deal = acceptance::accept(conn, &trade, power, &o.id, None)?.deal;
     deals::decide(conn, staff, &deal.id, &approve)?;
@@ -433,7 +440,7 @@ fn seed_trade(
         conn,
         &roads,
         slag,
-        &offer("2000", "-15.00", IntendedUse::RoadBase)?,
+        &offer("2000", "-15.00", IntendedUse::RoadBase, &roads_site)?,
     )?;
     let deal = acceptance::accept(conn, &trade, steel, &o.id, None)?.deal;
     deals::decide(conn, staff, &deal.id, &approve)?;
@@ -450,13 +457,13 @@ fn seed_trade(
         conn,
         &lab,
         slag,
-        &offer("5", "0", IntendedUse::ResearchTrial)?,
+        &offer("5", "0", IntendedUse::ResearchTrial, &lab_site)?,
     )?;
     let o = offers::place(
         conn,
         &bricks,
         gangue,
-        &offer("5000", "-8.00", IntendedUse::BricksBlocks)?,
+        &offer("5000", "-8.00", IntendedUse::BricksBlocks, &bricks_site)?,
     )?;
     let counter: CounterRequest = serde_json::from_value(
         json!({"price_per_t": "-6.50", "message": "we can pay 6.50 per tonne"}),
@@ -467,7 +474,7 @@ fn seed_trade(
         conn,
         &cement,
         gypsum,
-        &offer("300", "-12.00", IntendedUse::Cement)?,
+        &offer("300", "-12.00", IntendedUse::Cement, &cement_site)?,
     )?;
     offers::reject(
         conn,
@@ -476,6 +483,15 @@ fn seed_trade(
         "the gate fee asked is above our price list",
     )?;
     seed_demands(conn, catalog)
+}
+
+/// The first site of the user's organization.
+fn first_site(conn: &mut DbConnection, user: &CurrentUser) -> Result<String, ApiError> {
+    Ok(sites::table
+        .filter(sites::organization_id.eq(user.organization_id.clone().unwrap_or_default()))
+        .order(sites::id.asc())
+        .select(sites::id)
+        .first(conn)?)
 }
 
 /// What the receivers want: each finds its lots through matching.
@@ -521,11 +537,7 @@ fn seed_demands(conn: &mut DbConnection, catalog: &Catalog) -> Result<(), ApiErr
     ];
     for (email, mut body) in wanted {
         let buyer = user(conn, email)?;
-        let site: String = sites::table
-            .filter(sites::organization_id.eq(buyer.organization_id.clone().unwrap_or_default()))
-            .select(sites::id)
-            .first(conn)?;
-        body["site_id"] = json!(site);
+        body["site_id"] = json!(first_site(conn, &buyer)?);
         let input: DemandInput =
             serde_json::from_value(body).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
         demands::create(conn, catalog, &buyer, &input)?;
