@@ -26,6 +26,7 @@ BUSINESS_RULES = {
     "invalid_type": "a property is a number or a text depending on the property the key names",
     "invalid_choice": "a text property takes one of the choices its catalog entry lists",
     "unknown_site": "the site must belong to the caller's organization",
+    "unknown_project": "a deal is tagged only with a research project that exists and the caller can see",
     "exceeds_quantity": "the minimum order is compared with the quantity of the same body",
     "exceeds_remaining": "what remains of a lot is data, not schema",
     "exceeds_offer": "an acceptance cannot exceed the offer's own quantity",
