@@ -400,6 +400,116 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    declarations (id) {
+        id -> Text,
+        organization_id -> Text,
+        site_id -> Text,
+        category_code -> Text,
+        period -> Text,
+        region_code -> Text,
+        generated_kg -> BigInt,
+        utilised_in_house_kg -> BigInt,
+        sent_out_kg -> BigInt,
+        sent_out_on_exchange_kg -> BigInt,
+        sent_out_reason -> Nullable<Text>,
+        disposed_kg -> BigInt,
+        stored_end_kg -> BigInt,
+        prior_stock_utilised_kg -> BigInt,
+        declared_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    capacities (id) {
+        id -> Text,
+        organization_id -> Text,
+        site_id -> Text,
+        category_code -> Text,
+        subtype -> Nullable<Text>,
+        kg_per_year -> BigInt,
+        discharge_permit_no -> Text,
+        eia_approval_ref -> Text,
+        valid_until -> Date,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    output_values (year, region_code) {
+        year -> Integer,
+        region_code -> Text,
+        value_fen -> BigInt,
+        source -> Text,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    key_projects (id) {
+        id -> Text,
+        name -> Text,
+        owner_org_id -> Text,
+        categories -> Text,
+        capacity_kg_per_year -> BigInt,
+        investment_fen -> BigInt,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        planned_start -> Nullable<Date>,
+        planned_completion -> Nullable<Date>,
+        actual_start -> Nullable<Date>,
+        actual_completion -> Nullable<Date>,
+        department -> Text,
+        department_email -> Nullable<Text>,
+        report_every_days -> Integer,
+        report_due -> Date,
+        overdue_reason -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    key_project_reports (id) {
+        id -> Text,
+        project_id -> Text,
+        percent_complete -> Integer,
+        invested_to_date_fen -> BigInt,
+        problems -> Text,
+        next_steps -> Text,
+        reported_by -> Text,
+        reported_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    indicators (id) {
+        id -> Text,
+        name -> Text,
+        metric -> Text,
+        unit -> Text,
+        baseline -> Double,
+        target -> Double,
+        higher_is_better -> Bool,
+        start_on -> Date,
+        deadline -> Date,
+        department -> Text,
+        entered_value -> Nullable<Double>,
+        entered_source -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sites -> organizations (organization_id));
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(user_tokens -> users (user_id));
@@ -414,6 +524,7 @@ diesel::joinable!(category_subtypes -> categories (category_code));
 diesel::joinable!(offers -> listings (listing_id));
 diesel::joinable!(deals -> listings (listing_id));
 diesel::joinable!(transfers -> deals (deal_id));
+diesel::joinable!(key_project_reports -> key_projects (project_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -440,4 +551,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     demand_digest_items,
     research_projects,
     co2_credits,
+    declarations,
+    capacities,
+    output_values,
+    key_projects,
+    key_project_reports,
+    indicators,
 );

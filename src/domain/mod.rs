@@ -1,5 +1,6 @@
 //! Pure rules of the exchange: identifiers, codes, roles and state machines. No I/O here.
 
+pub mod city;
 pub mod deal;
 pub mod demand;
 pub mod grading;

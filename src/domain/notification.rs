@@ -27,5 +27,6 @@ text_enum! {
         DisputeOpened => "dispute_opened",
         ResearchProjectUpdated => "research_project_updated",
         MatchFound => "match_found",
+        KeyProjectOverdue => "key_project_overdue",
     }
 }

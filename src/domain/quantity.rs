@@ -12,6 +12,9 @@ pub const MAX_FEN_PER_T: i64 = 99_999_999;
 /// and 3 decimals, no leading zeros. Published in the API spec.
 pub const TONNES_PATTERN: &str =
     r"^([1-9][0-9]{0,6}(\.[0-9]{1,3})?|0\.([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))$";
+/// Tonnes that may be zero (a month nothing was disposed of), as a string: exactly what
+/// `parse_tonnes_or_zero` accepts.
+pub const TONNES_OR_ZERO_PATTERN: &str = r"^(0|[1-9][0-9]{0,6})(\.[0-9]{1,3})?$";
 /// Yuan as a string, exactly what `parse_yuan` accepts: may be negative, at most 6 integer
 /// digits and 2 decimals, no leading zeros.
 pub const YUAN_PATTERN: &str = r"^-?(0|[1-9][0-9]{0,5})(\.[0-9]{1,2})?$";
@@ -24,6 +27,8 @@ pub enum AmountError {
     TooPrecise(u32),
     #[error("must be greater than zero")]
     NotPositive,
+    #[error("must not be negative")]
+    Negative,
     #[error("is out of range")]
     OutOfRange,
 }
@@ -34,6 +39,7 @@ impl AmountError {
             Self::NotANumber => "not_a_number",
             Self::TooPrecise(_) => "too_precise",
             Self::NotPositive => "not_positive",
+            Self::Negative => "negative",
             Self::OutOfRange => "out_of_range",
         }
     }
@@ -72,6 +78,21 @@ pub fn parse_tonnes(text: &str) -> Result<i64, AmountError> {
     let kg = parse_scaled(text, 3, 7)?;
     if kg <= 0 {
         return Err(AmountError::NotPositive);
+    }
+    Ok(kg)
+}
+
+/// Large sums of yuan (investments, output values) with at most `max_int_digits` integer digits,
+/// to the fen.
+pub fn parse_large_yuan(text: &str, max_int_digits: usize) -> Result<i64, AmountError> {
+    parse_scaled(text, 2, max_int_digits)
+}
+
+/// Tonnes or zero, for figures such as a month's disposal.
+pub fn parse_tonnes_or_zero(text: &str) -> Result<i64, AmountError> {
+    let kg = parse_scaled(text, 3, 7)?;
+    if kg < 0 {
+        return Err(AmountError::Negative);
     }
     Ok(kg)
 }

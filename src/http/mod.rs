@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod catalog;
+pub mod city;
 pub mod deals;
 pub mod demands;
 pub mod extractors;
@@ -233,6 +234,23 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(catalog::list_categories)
         .service(catalog::grade_sample)
         .service(catalog::rules)
+        .service(city::declare)
+        .service(city::list_declarations)
+        .service(city::missing_declarations)
+        .service(city::declare_capacity)
+        .service(city::list_capacities)
+        .service(city::decide_capacity)
+        .service(city::set_output_value)
+        .service(city::annual_report)
+        .service(city::public_summary)
+        .service(city::create_key_project)
+        .service(city::list_key_projects)
+        .service(city::get_key_project)
+        .service(city::decide_key_project)
+        .service(city::report_progress)
+        .service(city::create_indicator)
+        .service(city::update_indicator)
+        .service(city::list_indicators)
         .service(listings::create_listing)
         .service(listings::search_listings)
         .service(listings::get_listing)
@@ -305,6 +323,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
         (name = "demands", description = "Demands (wanted) and matching"),
         (name = "alliance", description = "Research projects and the alliance's boards"),
         (name = "statistics", description = "City statistics, CO2 and the producer ledger"),
+        (name = "city", description = "The city desk: declarations, capacity, key projects, indicators and the annual report"),
     )
 )]
 struct ApiDoc;

@@ -19,7 +19,7 @@ fn wants_csv(req: &HttpRequest, period: &Period) -> bool {
             .is_some_and(|v| v.contains("text/csv"))
 }
 
-/// The public summary: tonnes by category, utilisation, active organizations, deals by state and
+/// The public summary: tonnes by category, the clearance rate, active organizations, deals by state and
 /// CO2 avoided. No organization names, no prices; no sign-in needed.
 #[utoipa::path(tag = "statistics", params(Period), responses((status = 200, body = Summary), ReadProblems))]
 #[get("/stats/summary")]

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::quantity::{
-    AmountError, MAX_FEN_PER_T, MAX_KG, TONNES_PATTERN, YUAN_PATTERN, parse_tonnes, parse_yuan,
+    AmountError, MAX_FEN_PER_T, MAX_KG, TONNES_OR_ZERO_PATTERN, TONNES_PATTERN, YUAN_PATTERN,
+    parse_tonnes, parse_tonnes_or_zero, parse_yuan,
 };
 use crate::error::{ApiError, FieldError};
 
@@ -85,6 +86,25 @@ impl utoipa::PartialSchema for Tonnes {
 }
 
 impl ToSchema for Tonnes {}
+
+/// Tonnes that may be zero, up to 3 decimals, below ten million (declared monthly figures).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(transparent)]
+pub struct TonnesOrZero(pub Decimal);
+
+impl utoipa::PartialSchema for TonnesOrZero {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        amount_schema(
+            TONNES_OR_ZERO_PATTERN,
+            0.0,
+            false,
+            MAX_KG as f64 / 1000.0,
+            "Tonnes, zero or more, up to 3 decimals: a string (exact) or a JSON number",
+        )
+    }
+}
+
+impl ToSchema for TonnesOrZero {}
 
 /// Yuan (per tonne): may be negative (a gate fee the producer pays), up to 2 decimals (fen).
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -225,6 +245,10 @@ impl Checks {
 
     pub fn tonnes(&mut self, field: &str, value: &Tonnes) -> Option<i64> {
         self.amount(field, parse_tonnes(&value.0.text()))
+    }
+
+    pub fn tonnes_or_zero(&mut self, field: &str, value: &TonnesOrZero) -> Option<i64> {
+        self.amount(field, parse_tonnes_or_zero(&value.0.text()))
     }
 
     pub fn yuan(&mut self, field: &str, value: &Yuan) -> Option<i64> {

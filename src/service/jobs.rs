@@ -9,6 +9,7 @@ use crate::db::{Db, DbConnection};
 use crate::email::outbox;
 use crate::error::ApiError;
 use crate::service::accounts::{invitations, sessions, throttle, users};
+use crate::service::city::key_projects;
 use crate::service::idempotency;
 use crate::service::market::{lots, offers};
 use crate::service::matching::digests;
@@ -36,6 +37,11 @@ pub const JOBS: &[Job] = &[
         name: "send_due_digests",
         every_ticks: 1,
         run: digests::send_due_digests,
+    },
+    Job {
+        name: "flag_overdue_key_projects",
+        every_ticks: 60,
+        run: key_projects::flag_overdue,
     },
     Job {
         name: "purge_idempotency_keys",

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod alliance;
 pub mod audit;
+pub mod city;
 pub mod demo;
 pub mod export;
 pub mod idempotency;

@@ -4,6 +4,7 @@
 mod access;
 mod alliance;
 mod auth;
+mod city;
 mod conventions;
 mod helpers;
 mod jobs;

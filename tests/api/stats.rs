@@ -1,5 +1,5 @@
 //! Research projects, city statistics and the ledger on a known dataset, against hand-computed
-//! figures (utilisation, the median, CO2 with the freight deduction), JSON and CSV alike.
+//! figures (the clearance rate, the median, CO2 with the freight deduction), JSON and CSV alike.
 
 use diesel::prelude::*;
 use serde_json::{Value, json};
@@ -146,7 +146,7 @@ async fn statistics_match_hand_computed_figures_in_json_and_csv() {
         "the cancelled deal does not count"
     );
     assert_eq!(flows["totals"]["delivered_t"], "49.8");
-    assert_eq!(flows["totals"]["utilisation"], 0.0332, "49.8 ÷ 1500");
+    assert_eq!(flows["totals"]["clearance_rate"], 0.0332, "49.8 ÷ 1500");
     assert_eq!(flows["by_category"]["SW02"]["listed_t"], "1000");
     assert_eq!(flows["by_category"]["SW01"]["delivered_t"], "19.8");
     assert_eq!(flows["active_organizations"], 2);

@@ -1,12 +1,13 @@
 //! City statistics (docs/DESIGN.md, "The alliance"): tonnes listed, contracted and delivered by category, region and
-//! month; utilisation; active organizations; deals by state; median days from publication to
+//! month; the clearance rate; active organizations; deals by state; median days from publication to
 //! first offer; CO2 avoided by intended use with versioned factors, minus road freight.
 //!
 //! Definitions, for a period [from, until):
 //! - listed: quantity of lots published in the period (month of publication);
 //! - contracted: quantity of deals created in the period, cancelled ones excluded;
 //! - delivered: tonnage confirmed on deals completed in the period (month of completion);
-//! - utilisation: delivered ÷ listed;
+//! - clearance rate: delivered ÷ listed (the exchange's own figure; the official comprehensive
+//!   utilisation rate is the city desk's, `service::city::figures`);
 //! - active organizations: those that published a lot, made an offer or were party to a deal
 //!   created in the period;
 //! - CO2: completed deals only — delivered t × factor of the (category, intended use) pair, only
@@ -83,8 +84,9 @@ pub struct Totals {
     pub listed_t: String,
     pub contracted_t: String,
     pub delivered_t: String,
-    /// delivered ÷ listed; `null` when nothing was listed.
-    pub utilisation: Option<f64>,
+    /// Clearance rate: delivered ÷ listed; `null` when nothing was listed. Not the official
+    /// comprehensive utilisation rate (see `/city/report`).
+    pub clearance_rate: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
@@ -149,7 +151,7 @@ fn totals(kg: Kg) -> Totals {
         listed_t: format_tonnes(kg.listed),
         contracted_t: format_tonnes(kg.contracted),
         delivered_t: format_tonnes(kg.delivered),
-        utilisation: (kg.listed > 0).then(|| round(kg.delivered as f64 / kg.listed as f64, 4)),
+        clearance_rate: (kg.listed > 0).then(|| round(kg.delivered as f64 / kg.listed as f64, 4)),
     }
 }
 

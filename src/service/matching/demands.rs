@@ -22,6 +22,7 @@ use crate::domain::uses;
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::audit::{self, Entry};
+use crate::service::city::capacities;
 use crate::service::input::{Checks, Tonnes, Yuan};
 use crate::service::market::catalog::{Catalog, use_refused};
 use crate::service::market::lots::{Supply, SupplyTerms};
@@ -81,6 +82,10 @@ pub struct Demand {
     pub available_from: DateTime<Utc>,
     pub available_until: Option<DateTime<Utc>>,
     pub intended_use: IntendedUse,
+    /// The demand asks for more a year than its site declared it can take (or the site declared
+    /// no capacity for these categories); shown to its organization and staff.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity_warning: Option<String>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -196,11 +201,22 @@ impl DemandRow {
             available_from: self.window_from.and_utc(),
             available_until: self.window_until.map(|t| t.and_utc()),
             intended_use: self.intended_use,
+            capacity_warning: None,
             version: self.version,
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
         }
     }
+}
+
+/// The demand's view with the capacity registry's warning: a year's worth (a recurring demand's
+/// monthly tonnes × 12) against what its site declared it can take.
+fn with_warning(conn: &mut DbConnection, row: &DemandRow) -> Result<Demand, ApiError> {
+    let mut view = row.view();
+    let per_year = row.monthly_kg.map_or(row.quantity_kg, |m| m * 12);
+    view.capacity_warning =
+        capacities::warning(conn, &row.site_id, &list_of(&row.categories), per_year)?;
+    Ok(view)
 }
 
 pub fn load_row(conn: &mut DbConnection, id: &str) -> Result<DemandRow, ApiError> {
@@ -409,7 +425,8 @@ pub fn create(
             demands::updated_at.eq(at),
         ))
         .execute(conn)?;
-    let demand = load_row(conn, &id)?.view();
+    let row = load_row(conn, &id)?;
+    let demand = with_warning(conn, &row)?;
     audit::record(
         conn,
         Entry {
@@ -439,7 +456,8 @@ pub fn readable(
 }
 
 pub fn get(conn: &mut DbConnection, user: &CurrentUser, id: &str) -> Result<Demand, ApiError> {
-    Ok(readable(conn, user, id)?.view())
+    let row = readable(conn, user, id)?;
+    with_warning(conn, &row)
 }
 
 pub fn list(
@@ -573,7 +591,8 @@ pub fn update(
     if changed == 0 {
         return Err(ApiError::stale("demand"));
     }
-    let after = load_row(conn, id)?.view();
+    let row = load_row(conn, id)?;
+    let after = with_warning(conn, &row)?;
     audit::record(
         conn,
         Entry {
