@@ -7,7 +7,6 @@ use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
 use crate::http::{ReadProblems, WriteProblems};
-use crate::service::alliance::stats::ReportFormat;
 use crate::service::city::capacities::{self, Capacity, CapacityDecision, CapacityInput};
 use crate::service::city::declarations::{
     self, Declaration, DeclarationInput, DeclarationQuery, Missing, MissingQuery,
@@ -19,6 +18,7 @@ use crate::service::city::indicators::{self, Indicator, IndicatorInput};
 use crate::service::city::key_projects::{
     self, KeyProject, KeyProjectDecision, KeyProjectDetail, KeyProjectInput, ReportInput,
 };
+use crate::service::city::stats::ReportFormat;
 use crate::service::page::{Page, PageQuery};
 use crate::startup::AppState;
 

@@ -32,7 +32,7 @@ use crate::domain::outbox::OutboxStatus;
 use crate::error::{ApiError, ApiResult};
 use crate::error::{FieldError, Problem};
 use crate::service::accounts::throttle;
-use crate::service::alliance::stats::ReportFormat;
+use crate::service::city::stats::ReportFormat;
 use crate::service::market::search::SortOrder;
 use crate::startup::AppState;
 

@@ -7,7 +7,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::ReadProblems;
 use crate::http::extractors::AuthUser;
 use crate::service::alliance::ledger as ledger_pages;
-use crate::service::alliance::stats::{self, Flows, Period, ReportFormat, Summary};
+use crate::service::city::stats::{self, Flows, Period, ReportFormat, Summary};
 use crate::startup::AppState;
 
 fn wants_csv(req: &HttpRequest, period: &Period) -> bool {

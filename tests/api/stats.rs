@@ -213,9 +213,9 @@ async fn statistics_match_hand_computed_figures_in_json_and_csv() {
         );
         let text = res.text().await.unwrap();
         let mut reader = csv::Reader::from_reader(text.as_bytes());
-        let parsed: Vec<wufei::service::alliance::stats::FlowRow> =
+        let parsed: Vec<wufei::service::city::stats::FlowRow> =
             reader.deserialize().map(Result::unwrap).collect();
-        let json_rows: Vec<wufei::service::alliance::stats::FlowRow> =
+        let json_rows: Vec<wufei::service::city::stats::FlowRow> =
             serde_json::from_value(flows["rows"].clone()).unwrap();
         assert_eq!(parsed, json_rows);
     }

@@ -17,8 +17,9 @@ use crate::domain::city::{Declared, KeyProjectStatus, intensity_t_per_10k_yuan, 
 use crate::domain::quantity::{format_tonnes, format_yuan};
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
-use crate::service::alliance::stats::{self, Period, Summary};
 use crate::service::audit::{self, Entry};
+use crate::service::city::key_projects::KeyProjectRow;
+use crate::service::city::stats::{self, Period, Summary};
 use crate::service::export::Sheet;
 use crate::service::input::Checks;
 
@@ -431,17 +432,16 @@ pub fn annual_report(
 
 /// Key projects as the city counts them.
 pub fn project_totals(conn: &mut DbConnection) -> QueryResult<ProjectTotals> {
-    let rows: Vec<(KeyProjectStatus, i64, i64, Option<String>)> = key_projects::table
-        .select((
-            key_projects::status,
-            key_projects::capacity_kg_per_year,
-            key_projects::investment_fen,
-            key_projects::overdue_reason,
-        ))
-        .load(conn)?;
+    let rows: Vec<KeyProjectRow> = key_projects::table.load(conn)?;
     let mut by_status: BTreeMap<String, i64> = BTreeMap::new();
     let (mut investment, mut added, mut planned, mut overdue) = (0i64, 0i64, 0i64, 0i64);
-    for (status, capacity, invested, late) in rows {
+    for p in rows {
+        let (status, capacity, invested, late) = (
+            p.status,
+            p.capacity_kg_per_year,
+            p.investment_fen,
+            p.overdue_now(),
+        );
         *by_status.entry(status.as_str().to_string()).or_default() += 1;
         if status != KeyProjectStatus::Cancelled {
             investment += invested;

@@ -114,6 +114,23 @@ pub struct KeyProjectRow {
 }
 
 impl KeyProjectRow {
+    /// Past its dates a project reads as overdue, even before the job has flagged it (the job
+    /// records it once and tells the owner and the department).
+    pub fn overdue_now(&self) -> Option<String> {
+        if !self.status.dispatched() {
+            return None;
+        }
+        self.overdue_reason.clone().or_else(|| {
+            overdue_reason(
+                self.status,
+                Some(self.report_due),
+                self.planned_start,
+                self.planned_completion,
+                now().date(),
+            )
+        })
+    }
+
     pub fn view(&self) -> KeyProject {
         KeyProject {
             id: self.id.clone(),
@@ -131,7 +148,7 @@ impl KeyProjectRow {
             department: self.department.clone(),
             report_every_days: self.report_every_days,
             report_due: self.report_due,
-            overdue_reason: self.overdue_reason.clone(),
+            overdue_reason: self.overdue_now(),
             version: self.version,
         }
     }

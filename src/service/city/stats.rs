@@ -7,7 +7,7 @@
 //! - contracted: quantity of deals created in the period, cancelled ones excluded;
 //! - delivered: tonnage confirmed on deals completed in the period (month of completion);
 //! - clearance rate: delivered ÷ listed (the exchange's own figure; the official comprehensive
-//!   utilisation rate is the city desk's, `service::city::figures`);
+//!   utilisation rate is the city desk's, `figures`);
 //! - active organizations: those that published a lot, made an offer or were party to a deal
 //!   created in the period;
 //! - CO2: completed deals only — delivered t × factor of the (category, intended use) pair, only
