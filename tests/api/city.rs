@@ -575,3 +575,68 @@ async fn indicators_and_the_capacity_registry() {
     )
     .await;
 }
+
+#[actix_web::test]
+async fn the_demo_city_has_every_figure() {
+    let app = spawn_app().await;
+    wufei::service::demo::seed(&mut app.conn()).unwrap();
+    let staff = app.demo_token("staff@demo.wufei.local").await;
+    let report = app.get_json("/api/v1/city/report?year=2026", &staff).await;
+    let rate = report["totals"]["utilisation_rate_pct"].as_f64().unwrap();
+    assert!((50.0..100.0).contains(&rate), "{rate}");
+    assert!(report["totals"]["stock_change_t"].is_string());
+    assert_eq!(report["by_category"].as_array().unwrap().len(), 4);
+    let intensity = |r: &Value| {
+        r["intensity"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["region_code"] == "150200")
+            .unwrap()["t_per_10k_yuan"]
+            .as_f64()
+            .unwrap()
+    };
+    let y2025 = app.get_json("/api/v1/city/report?year=2025", &staff).await;
+    assert!(intensity(&report) < intensity(&y2025), "intensity falls");
+    let p = &report["projects"];
+    for s in [
+        "planned",
+        "under_construction",
+        "completed",
+        "operating",
+        "cancelled",
+    ] {
+        assert!(p["by_status"][s].as_i64().unwrap() >= 1, "{s}");
+    }
+    assert_eq!(p["overdue"], 1);
+    let indicators: Value = app
+        .get("/api/v1/city/indicators")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let statuses: Vec<&str> = indicators["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.len(), 5);
+    assert!(!statuses.contains(&"no_data"), "{statuses:?}");
+    // The public summary of the demo city: four producers, one per category, so the categories
+    // are withheld and the totals shown.
+    let public: Value = app
+        .get("/api/v1/city/summary?year=2026")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(public["totals"].is_object());
+    assert!(
+        public["by_category"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["figures"].is_null())
+    );
+}

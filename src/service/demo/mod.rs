@@ -29,6 +29,8 @@ use crate::service::market::offers::{self, CounterRequest, OfferInput};
 use crate::service::market::transfers::{self, ReceiptRequest, TransferInput};
 use crate::service::matching::demands::{self, DemandInput};
 
+mod city;
+
 pub const DEMO_PASSWORD: &str = "Baotou-Demo-Slag-2026";
 
 struct DemoOrg {
@@ -237,6 +239,16 @@ pub fn seed(conn: &mut DbConnection) -> Result<usize, ApiError> {
         == 0;
     if no_lots {
         write_tx(conn, seed_listings)?;
+    }
+    let no_declarations = crate::db::schema::declarations::table
+        .count()
+        .get_result::<i64>(conn)?
+        == 0;
+    if no_declarations {
+        write_tx(conn, |c: &mut DbConnection| {
+            let catalog = Catalog::load(c)?;
+            city::seed(c, &catalog)
+        })?;
     }
     Ok(added)
 }
