@@ -150,6 +150,19 @@ pub fn seed(conn: &mut DbConnection, catalog: &Catalog) -> Result<(), ApiError> 
     seed_indicators(conn, &staff)
 }
 
+/// name, owner, category, capacity t/yr, investment yuan, planned start and completion, and the
+/// moves staff made.
+type DemoProject = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+);
+
 /// Twelve key projects: 3 planned (one late to start), 4 under construction, 2 completed,
 /// 2 operating, 1 cancelled.
 fn seed_projects(
@@ -159,7 +172,7 @@ fn seed_projects(
 ) -> Result<(), ApiError> {
     let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
     #[rustfmt::skip]
-    let projects: [(&str, &str, &str, &str, &str, &str, &str, &[&str]); 12] = [
+    let projects: [DemoProject; 12] = [
         ("Steel slag micro-powder line 钢渣微粉生产线", "steel@demo.wufei.local", "SW01", "600000", "180000000", "2024-03-01", "2025-09-30", &["start", "complete", "operate"]),
         ("Fly ash aerated block plant 粉煤灰加气砌块厂", "bricks@demo.wufei.local", "SW02", "300000", "95000000", "2024-06-01", "2025-12-31", &["start", "complete", "operate"]),
         ("Gangue sintered brick line 煤矸石烧结砖生产线", "bricks@demo.wufei.local", "SW04", "500000", "120000000", "2025-03-01", "2026-06-30", &["start", "complete"]),
