@@ -1,12 +1,14 @@
 //! Statistics and ledger benchmark: 100 000 completed deals with 1 000 000 truckloads; one
-//! producer holds 100 000 of them. Prints the time of the staff flows (JSON and CSV), the public
-//! summary, and the producer's streamed ledger, on SQLite and, when WUFEI_BENCH_POSTGRES_URL is
-//! set, on PostgreSQL.
+//! producer holds 100 000 of them; and a city of 2 000 producers declaring every month for three
+//! years (72 000 declarations). Prints the time of the staff flows (JSON and CSV), the public
+//! summary, the producer's streamed ledger, and the city's annual report (staff JSON and CSV,
+//! public), on SQLite and, when WUFEI_BENCH_POSTGRES_URL is set, on PostgreSQL.
 //!
 //!   cargo bench --bench stats
 //!   WUFEI_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench stats
 //!
-//! WUFEI_BENCH_DEALS changes the number of deals (default 100000; ten truckloads each).
+//! WUFEI_BENCH_DEALS changes the number of deals (default 100000; ten truckloads each);
+//! WUFEI_BENCH_DECLARING changes the number of declaring organizations (default 2000).
 
 mod common;
 
@@ -87,8 +89,52 @@ fn seed(db: &BenchDb, deals: usize) -> std::time::Duration {
         ))
         .expect("deals");
     }
+    seed_declarations(&mut conn, common::env_or("WUFEI_BENCH_DECLARING", 2000));
     conn.batch_execute("ANALYZE").expect("analyze");
     started.elapsed()
+}
+
+/// `orgs` producers across six districts, each declaring one category every month of
+/// 2024–2026, and the city's output values.
+fn seed_declarations(conn: &mut wufei::db::DbConnection, orgs: u32) {
+    let ids = common::seed_orgs(conn, 10_000, orgs, "producer", |n| format!("p{n}@bench.test"));
+    let districts = ["150202", "150203", "150204", "150205", "150206", "150207"];
+    for chunk in ids.chunks(100) {
+        let mut rows = Vec::new();
+        for (k, org) in chunk.iter().enumerate() {
+            let n = k + org.len();
+            let category = CATEGORIES[n % CATEGORIES.len()];
+            let region = districts[n % districts.len()];
+            for year in 2024..=2026 {
+                for month in 1..=12 {
+                    let g = 1_000_000 + (n as i64 % 97) * 10_000;
+                    rows.push(format!(
+                        "('00000000-0000-7000-8007-{}{year}{month:02}', '{org}', '{org}', '{category}', '{year}-{month:02}', '{region}', \
+                         {g}, {}, {}, 0, {}, {}, {}, NULL, '{org}', 1, '2026-11-01 00:00:00', '2026-11-01 00:00:00')",
+                        &org[24..],
+                        g / 2,
+                        g / 4,
+                        g / 10,
+                        g * 3,
+                        g / 20,
+                    ));
+                }
+            }
+        }
+        conn.batch_execute(&format!(
+            "INSERT INTO declarations (id, organization_id, site_id, category_code, period, region_code, generated_kg, \
+             utilised_in_house_kg, sent_out_kg, sent_out_on_exchange_kg, disposed_kg, stored_end_kg, prior_stock_utilised_kg, \
+             sent_out_reason, declared_by, version, created_at, updated_at) VALUES {};",
+            rows.join(",")
+        ))
+        .expect("declarations");
+    }
+    conn.batch_execute(
+        "INSERT INTO output_values (year, region_code, value_fen, source, updated_by, updated_at) VALUES \
+         (2025, '150200', 3800000000000, 'bench', '00000000-0000-7000-8000-000000010000', '2026-11-01 00:00:00'), \
+         (2026, '150200', 3900000000000, 'bench', '00000000-0000-7000-8000-000000010000', '2026-11-01 00:00:00')",
+    )
+    .expect("output values");
 }
 
 async fn timed(
@@ -146,6 +192,24 @@ async fn run(db: BenchDb, deals: usize) {
         (
             "public summary (GET /stats/summary)",
             format!("{base}/api/v1/stats/summary"),
+            None,
+            "application/json",
+        ),
+        (
+            "annual report, staff JSON (GET /city/report?year=2026)",
+            format!("{base}/api/v1/city/report?year=2026"),
+            Some(staff.as_str()),
+            "application/json",
+        ),
+        (
+            "annual report, staff CSV",
+            format!("{base}/api/v1/city/report?year=2026"),
+            Some(staff.as_str()),
+            "text/csv",
+        ),
+        (
+            "annual report, public (GET /city/summary?year=2026)",
+            format!("{base}/api/v1/city/summary?year=2026"),
             None,
             "application/json",
         ),
