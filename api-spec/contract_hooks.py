@@ -56,6 +56,10 @@ BUSINESS_RULES = {
     "invalid_national_code": "a national code's class must be the lot's category, which is another field",
     "min_above_max": "a bound's min is compared with its max in the same body",
     "blank": "white space differs between regex engines (Unicode White_Space vs \\s), so 'not only white space' has no portable pattern",
+    # City desk
+    "unknown_organization": "a key project's owner must be an organization of the exchange (data)",
+    "invalid_email": "email addresses are checked by the validator crate's rule, stricter than JSON Schema's `format: email`",
+    "equals_baseline": "an indicator's target must differ from its baseline, another field of the same body",
     # Trade
     "version_mismatch": "If-Match must name the current version, which is data",
     "idempotency_key_reused": "an Idempotency-Key reused with another body",
