@@ -97,7 +97,9 @@ fn seed(db: &BenchDb, deals: usize) -> std::time::Duration {
 /// `orgs` producers across six districts, each declaring one category every month of
 /// 2024–2026, and the city's output values.
 fn seed_declarations(conn: &mut wufei::db::DbConnection, orgs: u32) {
-    let ids = common::seed_orgs(conn, 10_000, orgs, "producer", |n| format!("p{n}@bench.test"));
+    let ids = common::seed_orgs(conn, 10_000, orgs, "producer", |n| {
+        format!("p{n}@bench.test")
+    });
     let districts = ["150202", "150203", "150204", "150205", "150206", "150207"];
     for chunk in ids.chunks(100) {
         let mut rows = Vec::new();

@@ -136,7 +136,8 @@ fn month(t: NaiveDateTime) -> String {
 
 fn round(v: f64, places: i32) -> f64 {
     let f = 10f64.powi(places);
-    (v * f).round() / f
+    // Adding 0.0 turns a negative zero (nothing delivered) into 0.
+    (v * f).round() / f + 0.0
 }
 
 #[derive(Default, Clone, Copy)]
@@ -488,6 +489,12 @@ mod tests {
         let mut v = vec!["2026.2", "2026.10", "2026.1", "2025.12"];
         v.sort_by_key(|s| version_order(s));
         assert_eq!(v, vec!["2025.12", "2026.1", "2026.2", "2026.10"]);
+    }
+
+    #[test]
+    fn no_negative_zero() {
+        assert!(round(-0.0004, 3).is_sign_positive());
+        assert_eq!(round(-0.0004, 3).to_string(), "0");
     }
 
     #[test]
