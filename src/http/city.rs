@@ -1,11 +1,11 @@
 //! /city and the organizations' declarations and capacities: the city office's desk
 //! (docs/CITY.md). Figures are JSON, or CSV by `Accept: text/csv` or `?format=csv`.
 
-use actix_web::http::header::ACCEPT;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 
 use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
+use crate::http::stats::wants_csv;
 use crate::http::{ReadProblems, WriteProblems};
 use crate::service::city::capacities::{self, Capacity, CapacityDecision, CapacityInput};
 use crate::service::city::declarations::{
@@ -18,18 +18,8 @@ use crate::service::city::indicators::{self, Indicator, IndicatorInput};
 use crate::service::city::key_projects::{
     self, KeyProject, KeyProjectDecision, KeyProjectDetail, KeyProjectInput, ReportInput,
 };
-use crate::service::city::stats::ReportFormat;
 use crate::service::page::{Page, PageQuery};
 use crate::startup::AppState;
-
-fn wants_csv(req: &HttpRequest, query: &ReportQuery) -> bool {
-    query.format == Some(ReportFormat::Csv)
-        || req
-            .headers()
-            .get(ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/csv"))
-}
 
 fn report_response(csv: bool, report: AnnualReport) -> ApiResult<HttpResponse> {
     Ok(if csv {
@@ -196,7 +186,7 @@ pub async fn annual_report(
     AuthUser(user): AuthUser,
     query: web::Query<ReportQuery>,
 ) -> ApiResult<HttpResponse> {
-    let csv = wants_csv(&req, &query);
+    let csv = wants_csv(&req, query.format);
     let year = query.year;
     let report = state
         .db
@@ -215,7 +205,7 @@ pub async fn public_summary(
     state: web::Data<AppState>,
     query: web::Query<ReportQuery>,
 ) -> ApiResult<HttpResponse> {
-    let csv = wants_csv(&req, &query);
+    let csv = wants_csv(&req, query.format);
     let year = query.year;
     let report = state
         .db

@@ -182,11 +182,7 @@ pub async fn accept_offer(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectRequest {
-    #[schema(
-        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
-        min_length = 3,
-        max_length = 2000
-    )]
+    #[schema(schema_with = crate::service::input::reason_schema)]
     pub reason: String,
 }
 

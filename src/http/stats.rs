@@ -10,8 +10,9 @@ use crate::service::alliance::ledger as ledger_pages;
 use crate::service::city::stats::{self, Flows, Period, ReportFormat, Summary};
 use crate::startup::AppState;
 
-fn wants_csv(req: &HttpRequest, period: &Period) -> bool {
-    period.format == Some(ReportFormat::Csv)
+/// CSV when `?format=csv` or `Accept: text/csv` asks for it, JSON otherwise.
+pub fn wants_csv(req: &HttpRequest, format: Option<ReportFormat>) -> bool {
+    format == Some(ReportFormat::Csv)
         || req
             .headers()
             .get(ACCEPT)
@@ -45,7 +46,7 @@ pub async fn get_flows(
     AuthUser(user): AuthUser,
     period: web::Query<Period>,
 ) -> ApiResult<HttpResponse> {
-    let csv = wants_csv(&req, &period);
+    let csv = wants_csv(&req, period.format);
     let flows = state
         .db
         .read(move |conn| stats::flows(conn, &user, &period))

@@ -174,6 +174,24 @@ pub fn properties_schema() -> utoipa::openapi::schema::Object {
         .build()
 }
 
+/// Length of a staff decision's or a party's reason, in characters.
+pub const REASON_CHARS: (usize, usize) = (3, 2000);
+
+/// A reason (for a decision, a rejection, a dispute): several lines of text, 3 to 2000
+/// characters; checked by `Checks::reason`.
+pub fn reason_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(
+            r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        ))
+        .min_length(Some(REASON_CHARS.0))
+        .max_length(Some(REASON_CHARS.1))
+        .description(Some("Why: 3 to 2000 characters; kept in the audit log"))
+        .build()
+}
+
 /// Whole numbers as JSON allows them: `984` and `984.0` alike (JSON Schema's `integer` accepts
 /// both, serde's integers only the first).
 pub mod whole {
@@ -293,6 +311,11 @@ impl Checks {
         } else if min > 0 && value.trim().is_empty() {
             self.push(field, "blank", "must not be only white space");
         }
+    }
+
+    /// A reason of `REASON_CHARS` characters (see `reason_schema`).
+    pub fn reason(&mut self, field: &str, value: &str) {
+        self.long_text(field, value, REASON_CHARS.0, REASON_CHARS.1);
     }
 
     pub fn finish(self) -> Result<(), ApiError> {

@@ -569,11 +569,7 @@ pub struct OrganizationDecisionRequest {
     pub decision: OrganizationDecision,
     /// Why; shown to the organization and kept in the audit log.
     #[validate(length(min = 3, max = 2000))]
-    #[schema(
-        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
-        min_length = 3,
-        max_length = 2000
-    )]
+    #[schema(schema_with = crate::service::input::reason_schema)]
     #[validate(custom(function = "crate::service::input::long_text"))]
     pub reason: String,
     /// Required to verify an organization whose USCC check character failed.

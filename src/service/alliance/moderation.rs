@@ -167,11 +167,7 @@ pub enum ListingDecision {
 #[serde(deny_unknown_fields)]
 pub struct ListingDecisionRequest {
     pub decision: ListingDecision,
-    #[schema(
-        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
-        min_length = 3,
-        max_length = 2000
-    )]
+    #[schema(schema_with = crate::service::input::reason_schema)]
     pub reason: String,
 }
 
@@ -187,7 +183,7 @@ pub fn decide_listing(
 ) -> Result<Listing, ApiError> {
     user.require_staff()?;
     let mut c = Checks::default();
-    c.long_text("reason", &req.reason, 3, 2000);
+    c.reason("reason", &req.reason);
     c.finish()?;
     let before = load(conn, id)?;
     let row = load_row(conn, id)?;

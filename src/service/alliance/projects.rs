@@ -324,11 +324,7 @@ pub enum ProjectMove {
 #[serde(deny_unknown_fields)]
 pub struct ProjectDecisionRequest {
     pub decision: ProjectMove,
-    #[schema(
-        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
-        min_length = 3,
-        max_length = 2000
-    )]
+    #[schema(schema_with = crate::service::input::reason_schema)]
     pub reason: String,
 }
 
@@ -358,7 +354,7 @@ pub fn decide(
         ));
     }
     let mut c = Checks::default();
-    c.long_text("reason", &req.reason, 3, 2000);
+    c.reason("reason", &req.reason);
     c.finish()?;
     let to = transition(before.status(), event).ok_or_else(|| {
         ApiError::conflict(

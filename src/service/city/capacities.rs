@@ -205,11 +205,7 @@ pub fn list(
 #[serde(deny_unknown_fields)]
 pub struct CapacityDecision {
     pub decision: CapacityVerdict,
-    #[schema(
-        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
-        min_length = 3,
-        max_length = 1000
-    )]
+    #[schema(schema_with = crate::service::input::reason_schema)]
     pub reason: String,
 }
 
@@ -229,7 +225,7 @@ pub fn decide(
 ) -> Result<Capacity, ApiError> {
     user.require_staff()?;
     let mut c = Checks::default();
-    c.long_text("reason", &req.reason, 3, 1000);
+    c.reason("reason", &req.reason);
     c.finish()?;
     let before: CapacityRow = capacities::table.find(id).first(conn)?;
     let to = match req.decision {

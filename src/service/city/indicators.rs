@@ -246,6 +246,41 @@ fn check(req: &IndicatorInput) -> Result<(), ApiError> {
     c.finish()
 }
 
+/// What staff state about an indicator, as stored: written whole on create and on every edit.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = indicators, treat_none_as_null = true)]
+struct Terms<'a> {
+    name: &'a str,
+    metric: Metric,
+    unit: &'a str,
+    baseline: f64,
+    target: f64,
+    higher_is_better: bool,
+    start_on: NaiveDate,
+    deadline: NaiveDate,
+    department: &'a str,
+    entered_value: Option<f64>,
+    entered_source: Option<&'a str>,
+}
+
+impl IndicatorInput {
+    fn terms(&self) -> Terms<'_> {
+        Terms {
+            name: self.name.trim(),
+            metric: self.metric,
+            unit: self.unit.trim(),
+            baseline: self.baseline,
+            target: self.target,
+            higher_is_better: self.target > self.baseline,
+            start_on: self.start_on,
+            deadline: self.deadline,
+            department: self.department.trim(),
+            entered_value: self.entered_value,
+            entered_source: self.entered_source.as_deref().map(str::trim),
+        }
+    }
+}
+
 /// Staff add an indicator.
 pub fn create(
     conn: &mut DbConnection,
@@ -259,17 +294,7 @@ pub fn create(
     diesel::insert_into(indicators::table)
         .values((
             indicators::id.eq(&id),
-            indicators::name.eq(req.name.trim()),
-            indicators::metric.eq(req.metric),
-            indicators::unit.eq(req.unit.trim()),
-            indicators::baseline.eq(req.baseline),
-            indicators::target.eq(req.target),
-            indicators::higher_is_better.eq(req.target > req.baseline),
-            indicators::start_on.eq(req.start_on),
-            indicators::deadline.eq(req.deadline),
-            indicators::department.eq(req.department.trim()),
-            indicators::entered_value.eq(req.entered_value),
-            indicators::entered_source.eq(req.entered_source.as_deref().map(str::trim)),
+            req.terms(),
             indicators::created_at.eq(at),
             indicators::updated_at.eq(at),
         ))
@@ -304,17 +329,7 @@ pub fn update(
     let at = now();
     diesel::update(indicators::table.find(id))
         .set((
-            indicators::name.eq(req.name.trim()),
-            indicators::metric.eq(req.metric),
-            indicators::unit.eq(req.unit.trim()),
-            indicators::baseline.eq(req.baseline),
-            indicators::target.eq(req.target),
-            indicators::higher_is_better.eq(req.target > req.baseline),
-            indicators::start_on.eq(req.start_on),
-            indicators::deadline.eq(req.deadline),
-            indicators::department.eq(req.department.trim()),
-            indicators::entered_value.eq(req.entered_value),
-            indicators::entered_source.eq(req.entered_source.as_deref().map(str::trim)),
+            req.terms(),
             indicators::version.eq(before.version + 1),
             indicators::updated_at.eq(at),
         ))

@@ -155,19 +155,19 @@ impl KeyProjectRow {
 }
 
 /// Exact yuan, not negative, at most 100 billion: fen.
-fn investment(c: &mut Checks, text: &str) -> Option<i64> {
+fn investment(c: &mut Checks, field: &str, text: &str) -> Option<i64> {
     match crate::domain::quantity::parse_large_yuan(text, 11) {
         Ok(fen) if (0..=MAX_INVESTMENT_FEN).contains(&fen) => Some(fen),
         Ok(_) => {
             c.push(
-                "investment_yuan",
+                field,
                 "out_of_range",
                 "must be between 0 and 100 000 000 000 yuan",
             );
             None
         }
         Err(e) => {
-            c.push("investment_yuan", e.code(), e.to_string());
+            c.push(field, e.code(), e.to_string());
             None
         }
     }
@@ -209,7 +209,7 @@ pub fn create(
         }
     }
     let capacity = c.tonnes("capacity_t_per_year", &req.capacity_t_per_year);
-    let invested = investment(&mut c, &req.investment_yuan);
+    let invested = investment(&mut c, "investment_yuan", &req.investment_yuan);
     if let (Some(s), Some(e)) = (req.planned_start, req.planned_completion)
         && e < s
     {
@@ -354,11 +354,7 @@ pub struct KeyProjectDecision {
     pub event: KeyProjectMove,
     /// The day it happened (actual start or completion); defaults to today.
     pub on: Option<NaiveDate>,
-    #[schema(
-        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
-        min_length = 3,
-        max_length = 1000
-    )]
+    #[schema(schema_with = crate::service::input::reason_schema)]
     pub reason: String,
 }
 
@@ -380,7 +376,7 @@ pub fn decide(
 ) -> Result<KeyProject, ApiError> {
     user.require_staff()?;
     let mut c = Checks::default();
-    c.long_text("reason", &req.reason, 3, 1000);
+    c.reason("reason", &req.reason);
     let on = req.on.unwrap_or_else(|| now().date());
     if on > now().date() {
         c.push("on", "in_future", "must not be after today");
@@ -529,21 +525,7 @@ pub fn report(
             "must be between 0 and 100",
         );
     }
-    let invested = match crate::domain::quantity::parse_large_yuan(&req.invested_to_date_yuan, 11) {
-        Ok(fen) if (0..=MAX_INVESTMENT_FEN).contains(&fen) => Some(fen),
-        Ok(_) => {
-            c.push(
-                "invested_to_date_yuan",
-                "out_of_range",
-                "must be between 0 and 100 000 000 000 yuan",
-            );
-            None
-        }
-        Err(e) => {
-            c.push("invested_to_date_yuan", e.code(), e.to_string());
-            None
-        }
-    };
+    let invested = investment(&mut c, "invested_to_date_yuan", &req.invested_to_date_yuan);
     c.long_text("problems", &req.problems, 0, 2000);
     c.long_text("next_steps", &req.next_steps, 0, 2000);
     c.finish()?;

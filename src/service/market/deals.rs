@@ -357,11 +357,7 @@ pub enum DealDecision {
 #[serde(deny_unknown_fields)]
 pub struct DealDecisionRequest {
     pub decision: DealDecision,
-    #[schema(
-        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
-        min_length = 3,
-        max_length = 2000
-    )]
+    #[schema(schema_with = crate::service::input::reason_schema)]
     pub reason: String,
 }
 
@@ -373,7 +369,7 @@ pub fn decide(
 ) -> Result<Deal, ApiError> {
     user.require_staff()?;
     let mut c = Checks::default();
-    c.long_text("reason", &req.reason, 3, 2000);
+    c.reason("reason", &req.reason);
     c.finish()?;
     let before = load_row(conn, id)?;
     let event = match req.decision {
@@ -467,11 +463,7 @@ pub fn complete(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DisputeRequest {
-    #[schema(
-        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
-        min_length = 3,
-        max_length = 2000
-    )]
+    #[schema(schema_with = crate::service::input::reason_schema)]
     pub reason: String,
 }
 
@@ -487,7 +479,7 @@ pub fn dispute(
         return Err(ApiError::not_found());
     }
     let mut c = Checks::default();
-    c.long_text("reason", &req.reason, 3, 2000);
+    c.reason("reason", &req.reason);
     c.finish()?;
     let after = move_deal(conn, &before, DealEvent::Dispute, Some(&req.reason))?;
     record(

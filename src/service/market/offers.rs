@@ -538,7 +538,7 @@ pub fn reject(
     reason: &str,
 ) -> Result<Offer, ApiError> {
     let mut c = Checks::default();
-    c.long_text("reason", reason, 3, 2000);
+    c.reason("reason", reason);
     c.finish()?;
     let before = load_row(conn, id)?;
     authorize(conn, user, &before, OfferEvent::Reject)?;
