@@ -307,6 +307,21 @@ async fn declarations_give_the_official_figures_and_the_public_sees_no_company()
         )
         .await;
     assert_eq!(mine["items"].as_array().unwrap().len(), 3);
+    for bad in ["", "2026-13", "2026-1", "26-01-01"] {
+        assert_problem(
+            app.get_as(
+                &format!(
+                    "/api/v1/organizations/{}/declarations?period={bad}",
+                    a.organization_id
+                ),
+                &m.admin,
+            )
+            .await,
+            422,
+            "validation_failed",
+        )
+        .await;
+    }
     assert_eq!(
         app.get_as("/api/v1/city/report?year=2026", &a.access)
             .await

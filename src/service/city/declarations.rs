@@ -19,9 +19,6 @@ use crate::service::input::{Checks, TonnesOrZero};
 use crate::service::market::catalog::Catalog;
 use crate::service::page::{Page, PageQuery};
 
-/// `YYYY-MM`, a month from 2000 on.
-pub const PERIOD_PATTERN: &str = r"^20[0-9]{2}-(0[1-9]|1[0-2])$";
-
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeclarationInput {
@@ -124,6 +121,23 @@ pub fn month_bounds(period: &str) -> Option<(NaiveDateTime, NaiveDateTime)> {
     let first = NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d").ok()?;
     let next = first.checked_add_months(chrono::Months::new(1))?;
     Some((first.and_hms_opt(0, 0, 0)?, next.and_hms_opt(0, 0, 0)?))
+}
+
+/// A month as the schemas' pattern states it, `^20[0-9]{2}-(0[1-9]|1[0-2])$`.
+fn valid_period(period: &str) -> Result<(), ApiError> {
+    let b = period.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let shaped =
+        b.len() == 7 && b.starts_with(b"20") && b[4] == b'-' && digits(2..4) && digits(5..7);
+    if shaped && month_bounds(period).is_some() {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "period",
+            "invalid_period",
+            "must be a month, YYYY-MM",
+        ))
+    }
 }
 
 /// What the exchange delivered from a site's lots of a category in a month: the receivers'
@@ -304,6 +318,9 @@ pub fn list(
     if !(user.is_staff() || user.belongs_to(organization_id)) {
         return Err(ApiError::not_found());
     }
+    if let Some(p) = &query.period {
+        valid_period(p)?;
+    }
     let limit = page.limit()?;
     let mut q = declarations::table
         .filter(declarations::organization_id.eq(organization_id))
@@ -343,13 +360,7 @@ pub fn missing(
     page: &PageQuery,
 ) -> Result<Page<Missing>, ApiError> {
     user.require_staff()?;
-    if month_bounds(&query.period).is_none() || query.period.len() != 7 {
-        return Err(ApiError::field(
-            "period",
-            "invalid_period",
-            "must be a month, YYYY-MM",
-        ));
-    }
+    valid_period(&query.period)?;
     let limit = page.limit()?;
     let declared = declarations::table
         .filter(declarations::period.eq(&query.period))

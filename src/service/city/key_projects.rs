@@ -21,7 +21,7 @@ use crate::email::{outbox, templates::Email};
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::audit::{self, Entry};
-use crate::service::input::{Checks, Tonnes, normalize_email};
+use crate::service::input::{Checks, Tonnes, normalize_email, whole};
 use crate::service::market::catalog::Catalog;
 use crate::service::notifications::{Notice, notify_owners};
 use crate::service::page::{Page, PageQuery};
@@ -63,6 +63,7 @@ pub struct KeyProjectInput {
     pub department_email: Option<String>,
     /// Days between progress reports (7 to 366).
     #[schema(minimum = 7, maximum = 366)]
+    #[serde(deserialize_with = "whole::deserialize")]
     pub report_every_days: i32,
 }
 
@@ -451,6 +452,7 @@ pub fn decide(
 #[serde(deny_unknown_fields)]
 pub struct ReportInput {
     #[schema(minimum = 0, maximum = 100)]
+    #[serde(deserialize_with = "whole::deserialize")]
     pub percent_complete: i32,
     /// Invested so far, yuan, exact to the fen.
     #[schema(value_type = String, pattern = r"^(0|[1-9][0-9]{0,10})(\.[0-9]{1,2})?$")]
