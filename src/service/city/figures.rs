@@ -348,6 +348,40 @@ pub fn annual_report(
             "must be between 2000 and 2100",
         ));
     }
+    let d = declared(conn, year, public)?;
+    let from = NaiveDate::from_ymd_opt(year, 1, 1);
+    let until = NaiveDate::from_ymd_opt(year + 1, 1, 1);
+    let exchange = stats::summary(
+        conn,
+        &Period {
+            from,
+            until,
+            factor_version: None,
+            format: None,
+        },
+    )?;
+    Ok(AnnualReport {
+        year,
+        public,
+        totals: d.totals,
+        by_category: d.by_category,
+        by_district: d.by_district,
+        intensity: d.intensity,
+        projects: project_totals(conn)?,
+        exchange,
+    })
+}
+
+/// What the declarations and output values give for a year.
+pub struct DeclaredYear {
+    pub totals: Option<Figures>,
+    pub by_category: Vec<KeyedFigures>,
+    pub by_district: Vec<KeyedFigures>,
+    pub intensity: Vec<Intensity>,
+}
+
+/// The declared figures of a year: in total, by category, by district, and the intensity.
+pub fn declared(conn: &mut DbConnection, year: i32, public: bool) -> QueryResult<DeclaredYear> {
     let this = cells(&load_year(conn, year)?);
     let last = cells(&load_year(conn, year - 1)?);
     let had_last_year = !last.total.organizations.is_empty();
@@ -407,26 +441,11 @@ pub fn annual_report(
             }
         })
         .collect();
-    let from = NaiveDate::from_ymd_opt(year, 1, 1);
-    let until = NaiveDate::from_ymd_opt(year + 1, 1, 1);
-    let exchange = stats::summary(
-        conn,
-        &Period {
-            from,
-            until,
-            factor_version: None,
-            format: None,
-        },
-    )?;
-    Ok(AnnualReport {
-        year,
-        public,
+    Ok(DeclaredYear {
         totals,
         by_category,
         by_district,
         intensity,
-        projects: project_totals(conn)?,
-        exchange,
     })
 }
 

@@ -125,23 +125,30 @@ pub struct Current {
 impl Current {
     pub fn load(conn: &mut DbConnection) -> Result<Self, ApiError> {
         let year = now().date().year();
-        let report = figures::annual_report(conn, year, false)?;
-        // Intensity: the latest year with a city output value (a code ending in 00).
+        let this_year = figures::declared(conn, year, false)?;
+        // Intensity: the latest year (of the last three) with a city output value.
         let mut intensity = None;
         for y in (year - 2..=year).rev() {
-            let r = if y == year {
-                report.clone()
+            let declared = if y == year {
+                None
             } else {
-                figures::annual_report(conn, y, false)?
+                Some(figures::declared(conn, y, false)?)
             };
-            if let Some(city) = r.intensity.iter().find(|i| i.region_code.ends_with("00")) {
-                intensity = city.t_per_10k_yuan;
+            let city = declared
+                .as_ref()
+                .unwrap_or(&this_year)
+                .intensity
+                .iter()
+                .find(|i| i.region_code.ends_with("00"))
+                .map(|i| i.t_per_10k_yuan);
+            if let Some(value) = city {
+                intensity = value;
                 break;
             }
         }
-        let p = &report.projects;
+        let p = figures::project_totals(conn)?;
         Ok(Self {
-            utilisation_rate: report.totals.and_then(|t| t.utilisation_rate_pct),
+            utilisation_rate: this_year.totals.and_then(|t| t.utilisation_rate_pct),
             intensity,
             capacity_added_t: p.capacity_added_t_per_year.parse().unwrap_or(0.0),
             projects_built: ["completed", "operating"]
