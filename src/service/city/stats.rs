@@ -340,7 +340,8 @@ fn compute(conn: &mut DbConnection, period: &Period) -> Result<Flows, ApiError> 
             receiver_site.insert(r.clone(), site);
         }
     }
-    let mut by_use: BTreeMap<String, (i64, f64, f64)> = BTreeMap::new();
+    let mut by_use: BTreeMap<&str, (i64, f64, f64)> = BTreeMap::new();
+    let mut credit: HashMap<(&str, Option<&str>, IntendedUse), f64> = HashMap::new();
     for (receiver, category, region, completed_at, kg, use_, lat, lon, subtype, to_site) in
         &completed
     {
@@ -350,19 +351,24 @@ fn compute(conn: &mut DbConnection, period: &Period) -> Result<Flows, ApiError> 
                 .or_default()
                 .delivered += kg;
         }
-        // Never credited for a pair the use table refuses (steel slag into cement).
-        let taken = uses::entry(*use_, category, subtype.as_deref()).is_ok();
-        let factor = factors
-            .get(&(category.clone(), use_.as_str().to_string()))
-            .filter(|_| taken)
-            .map_or(0.0, |f| f.0);
+        // Never credited for a pair the use table refuses (steel slag into cement); the verdict
+        // and factor are looked up once per (category, sub-type, use), not per deal.
+        let factor = *credit
+            .entry((category.as_str(), subtype.as_deref(), *use_))
+            .or_insert_with(|| {
+                let taken = uses::entry(*use_, category, subtype.as_deref()).is_ok();
+                factors
+                    .get(&(category.clone(), use_.as_str().to_string()))
+                    .filter(|_| taken)
+                    .map_or(0.0, |f| f.0)
+            });
         let tonnes = *kg as f64 / 1000.0;
         let km = to_site
             .as_ref()
             .and_then(|s| site_at.get(s))
             .or_else(|| receiver_site.get(receiver))
             .map_or(0.0, |(rlat, rlon)| haversine_km(*lat, *lon, *rlat, *rlon));
-        let entry = by_use.entry(use_.as_str().to_string()).or_default();
+        let entry = by_use.entry(use_.as_str()).or_default();
         entry.0 += kg;
         entry.1 += tonnes * factor;
         entry.2 += tonnes * km * freight_factor / 1000.0;
@@ -375,7 +381,7 @@ fn compute(conn: &mut DbConnection, period: &Period) -> Result<Flows, ApiError> 
             } else {
                 0.0
             },
-            intended_use: use_,
+            intended_use: use_.to_string(),
             delivered_t: format_tonnes(kg),
             avoided_t: round(avoided, 3),
             freight_t: round(freight, 3),
