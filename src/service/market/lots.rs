@@ -260,12 +260,9 @@ pub fn views(conn: &mut DbConnection, rows: Vec<ListingRow>) -> Result<Vec<Listi
         .filter(listing_properties::listing_id.eq_any(&ids))
         .load::<(String, String, Option<f64>, Option<String>)>(conn)?
     {
-        let value = match (num, text) {
-            (Some(n), _) => PropertyValue::Number(n),
-            (None, Some(t)) => PropertyValue::Text(t),
-            (None, None) => continue,
-        };
-        props.entry(lid).or_default().insert(key, value);
+        if let Some(value) = stored_value(num, text) {
+            props.entry(lid).or_default().insert(key, value);
+        }
     }
     let mut grades: HashMap<String, BTreeMap<String, StoredGrade>> = HashMap::new();
     for (lid, rule, grade, rule_set) in listing_grades::table
@@ -523,32 +520,49 @@ pub fn regrade_stale(conn: &mut DbConnection, catalog: &Catalog) -> QueryResult<
             ))
             .load::<(String, Option<f64>, Option<String>)>(conn)?
             .into_iter()
-            .filter_map(|(k, n, t)| match (n, t) {
-                (Some(n), _) => Some((k, PropertyValue::Number(n))),
-                (None, Some(t)) => Some((k, PropertyValue::Text(t))),
-                (None, None) => None,
-            })
+            .filter_map(|(k, n, t)| stored_value(n, t).map(|v| (k, v)))
             .collect();
-        diesel::delete(listing_grades::table.filter(listing_grades::listing_id.eq(id)))
-            .execute(conn)?;
-        for (rule, result) in catalog.grades(category, subtype.as_deref(), &values) {
-            diesel::insert_into(listing_grades::table)
-                .values((
-                    listing_grades::listing_id.eq(id),
-                    listing_grades::rule.eq(rule),
-                    listing_grades::grade.eq(&result.grade),
-                    listing_grades::rule_set.eq(result.rule_set),
-                ))
-                .execute(conn)?;
-        }
+        write_grades(
+            conn,
+            id,
+            &catalog.grades(category, subtype.as_deref(), &values),
+        )?;
     }
     Ok(stale.len())
 }
 
+/// A lab value as stored: a number, or a choice's text.
+pub fn stored_value(num: Option<f64>, text: Option<String>) -> Option<PropertyValue> {
+    match (num, text) {
+        (Some(n), _) => Some(PropertyValue::Number(n)),
+        (None, Some(t)) => Some(PropertyValue::Text(t)),
+        (None, None) => None,
+    }
+}
+
+/// Replaces a lot's stored grades.
+fn write_grades(
+    conn: &mut DbConnection,
+    id: &str,
+    grades: &BTreeMap<&'static str, GradeResult>,
+) -> QueryResult<()> {
+    diesel::delete(listing_grades::table.filter(listing_grades::listing_id.eq(id)))
+        .execute(conn)?;
+    for (rule, result) in grades {
+        diesel::insert_into(listing_grades::table)
+            .values((
+                listing_grades::listing_id.eq(id),
+                listing_grades::rule.eq(*rule),
+                listing_grades::grade.eq(&result.grade),
+                listing_grades::rule_set.eq(result.rule_set),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 fn write_details(conn: &mut DbConnection, id: &str, details: &Details<'_>) -> QueryResult<()> {
     diesel::delete(listing_properties::table.filter(listing_properties::listing_id.eq(id)))
-        .execute(conn)?;
-    diesel::delete(listing_grades::table.filter(listing_grades::listing_id.eq(id)))
         .execute(conn)?;
     diesel::delete(listing_attachments::table.filter(listing_attachments::listing_id.eq(id)))
         .execute(conn)?;
@@ -566,16 +580,7 @@ fn write_details(conn: &mut DbConnection, id: &str, details: &Details<'_>) -> Qu
             ))
             .execute(conn)?;
     }
-    for (rule, result) in details.grades {
-        diesel::insert_into(listing_grades::table)
-            .values((
-                listing_grades::listing_id.eq(id),
-                listing_grades::rule.eq(*rule),
-                listing_grades::grade.eq(&result.grade),
-                listing_grades::rule_set.eq(result.rule_set),
-            ))
-            .execute(conn)?;
-    }
+    write_grades(conn, id, details.grades)?;
     for (i, a) in details.attachments.iter().enumerate() {
         diesel::insert_into(listing_attachments::table)
             .values((

@@ -14,7 +14,7 @@ use crate::db::schema::{
 };
 use crate::db::{DbConnection, now};
 use crate::domain::demand::DemandStatus;
-use crate::domain::grading::{Properties, PropertyValue, at_least};
+use crate::domain::grading::{Properties, at_least};
 use crate::domain::listing::{DeliveryTerms, ListingStatus, bounding_box};
 use crate::domain::matching::{Breakdown, Lot, Params, Ranked, Want, evaluate, rank};
 use crate::domain::organization::OrgKind;
@@ -22,7 +22,9 @@ use crate::domain::uses;
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::market::catalog::Catalog;
-use crate::service::market::lots::{Listing, ListingRow, load_row as load_listing, views};
+use crate::service::market::lots::{
+    Listing, ListingRow, load_row as load_listing, stored_value, views,
+};
 use crate::service::market::search::{grade_among, property_within, within_km};
 use crate::service::matching::demands::{Demand, DemandRow, DemandSummary, readable};
 use crate::service::page::{Page, PageQuery};
@@ -144,12 +146,9 @@ fn lots(
             pq.load::<(String, String, Option<f64>, Option<String>)>(conn)?
         };
         for (lid, key, num, text) in props_rows {
-            let value = match (num, text) {
-                (Some(n), _) => PropertyValue::Number(n),
-                (None, Some(t)) => PropertyValue::Text(t),
-                (None, None) => continue,
-            };
-            props.entry(lid).or_default().insert(key, value);
+            if let Some(value) = stored_value(num, text) {
+                props.entry(lid).or_default().insert(key, value);
+            }
         }
         let grade_rows = if rules.as_ref().is_some_and(Vec::is_empty) {
             Vec::new()
