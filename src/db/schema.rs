@@ -283,7 +283,7 @@ diesel::table! {
 diesel::table! {
     deals (id) {
         id -> Text,
-        offer_id -> Text,
+        offer_id -> Nullable<Text>,
         listing_id -> Text,
         producer_org_id -> Text,
         receiver_org_id -> Text,
@@ -510,6 +510,83 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    supply_contracts (id) {
+        id -> Text,
+        listing_id -> Text,
+        demand_id -> Nullable<Text>,
+        producer_org_id -> Text,
+        receiver_org_id -> Text,
+        proposed_by_org_id -> Text,
+        awaiting_org_id -> Nullable<Text>,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        start_month -> Text,
+        end_month -> Text,
+        min_monthly_kg -> BigInt,
+        max_monthly_kg -> BigInt,
+        price_fen_per_t -> BigInt,
+        price_schedule -> Text,
+        delivery_terms -> Text,
+        intended_use -> Text,
+        receiving_site_id -> Nullable<Text>,
+        property_bounds -> Text,
+        min_grades -> Text,
+        message -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    call_offs (deal_id) {
+        deal_id -> Text,
+        contract_id -> Text,
+        month -> Text,
+        min_kg -> BigInt,
+        max_kg -> BigInt,
+        held_reason -> Nullable<Text>,
+        band_flag -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contract_lab_reports (id) {
+        id -> Text,
+        contract_id -> Text,
+        lab_name -> Nullable<Text>,
+        report_no -> Nullable<Text>,
+        sampled_on -> Nullable<Date>,
+        properties -> Text,
+        grades -> Text,
+        delivered_before_kg -> BigInt,
+        breach -> Nullable<Text>,
+        filed_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stream_profiles (listing_id) {
+        listing_id -> Text,
+        monthly_kg -> Text,
+        yard_stock_kg -> Nullable<BigInt>,
+        yard_capacity_kg -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    intake_profiles (demand_id) {
+        demand_id -> Text,
+        monthly_kg -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sites -> organizations (organization_id));
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(user_tokens -> users (user_id));
@@ -525,6 +602,11 @@ diesel::joinable!(offers -> listings (listing_id));
 diesel::joinable!(deals -> listings (listing_id));
 diesel::joinable!(transfers -> deals (deal_id));
 diesel::joinable!(key_project_reports -> key_projects (project_id));
+diesel::joinable!(call_offs -> deals (deal_id));
+diesel::joinable!(call_offs -> supply_contracts (contract_id));
+diesel::joinable!(supply_contracts -> listings (listing_id));
+diesel::joinable!(contract_lab_reports -> supply_contracts (contract_id));
+diesel::joinable!(stream_profiles -> listings (listing_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -557,4 +639,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     key_projects,
     key_project_reports,
     indicators,
+    supply_contracts,
+    call_offs,
+    contract_lab_reports,
+    stream_profiles,
+    intake_profiles,
 );

@@ -12,6 +12,7 @@ pub mod organization;
 pub mod outbox;
 pub mod project;
 pub mod quantity;
+pub mod supply;
 pub mod time;
 pub mod uscc;
 pub mod uses;

@@ -28,5 +28,16 @@ text_enum! {
         ResearchProjectUpdated => "research_project_updated",
         MatchFound => "match_found",
         KeyProjectOverdue => "key_project_overdue",
+        ContractProposed => "contract_proposed",
+        ContractCountered => "contract_countered",
+        ContractAgreed => "contract_agreed",
+        ContractApproved => "contract_approved",
+        ContractSuspended => "contract_suspended",
+        ContractResumed => "contract_resumed",
+        /// Declined, rejected, terminated or ended at the end of its term.
+        ContractEnded => "contract_ended",
+        CallOffPlaced => "call_off_placed",
+        /// The month closed: the body gives delivered tonnes, the band verdict and the amount.
+        CallOffClosed => "call_off_closed",
     }
 }

@@ -15,6 +15,7 @@ use crate::service::market::transfers::{
     self, DealDetail, ReceiptRequest, Transfer, TransferInput,
 };
 use crate::service::page::{Page, PageQuery};
+use crate::service::supply::call_offs;
 use crate::startup::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -144,7 +145,8 @@ pub async fn record_receipt(
     ))
 }
 
-/// The receiver confirms the deal is complete (every truckload received).
+/// The receiver confirms the deal is complete (every truckload received); a contract's call-off
+/// closes its month.
 #[utoipa::path(
     tag = "deals",
     security(("bearer" = [])),
@@ -164,7 +166,11 @@ pub async fn complete_deal(
     Ok(web::Json(
         state
             .db
-            .write(move |conn| deals::complete(conn, &user, &id))
+            .write(move |conn| {
+                let deal = deals::complete(conn, &user, &id)?;
+                call_offs::settle(conn, &id)?;
+                Ok(deal)
+            })
             .await?,
     ))
 }
@@ -266,7 +272,11 @@ pub async fn decide_deal(
     Ok(web::Json(
         state
             .db
-            .write(move |conn| deals::decide(conn, &user, &id, &body))
+            .write(move |conn| {
+                let deal = deals::decide(conn, &user, &id, &body)?;
+                call_offs::settle(conn, &id)?;
+                Ok(deal)
+            })
             .await?,
     ))
 }

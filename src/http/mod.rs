@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod catalog;
 pub mod city;
+pub mod contracts;
 pub mod deals;
 pub mod demands;
 pub mod extractors;
@@ -293,6 +294,21 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(stats::get_summary)
         .service(stats::get_flows)
         .service(stats::get_ledger)
+        .service(contracts::propose_contract)
+        .service(contracts::list_contracts)
+        .service(contracts::get_contract)
+        .service(contracts::counter_contract)
+        .service(contracts::agree_contract)
+        .service(contracts::decline_contract)
+        .service(contracts::terminate_contract)
+        .service(contracts::decide_contract)
+        .service(contracts::file_lab_report)
+        .service(contracts::place_call_off)
+        .service(contracts::set_stream_profile)
+        .service(contracts::get_stream_profile)
+        .service(contracts::set_intake_profile)
+        .service(contracts::get_intake_profile)
+        .service(contracts::yard_forecast)
         .service(notifications::list_notifications)
         .service(notifications::mark_notification_read);
 }
@@ -321,6 +337,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
         (name = "offers", description = "Sealed offers, counter-offers and acceptance"),
         (name = "deals", description = "Deals, truckloads (transfer manifests) and disputes"),
         (name = "demands", description = "Demands (wanted) and matching"),
+        (name = "contracts", description = "Supply contracts for streams, monthly call-offs, lab reports and seasonal profiles"),
         (name = "alliance", description = "Research projects and the alliance's boards"),
         (name = "statistics", description = "City statistics, CO2 and the producer ledger"),
         (name = "city", description = "The city desk: declarations, capacity, key projects, indicators and the annual report"),

@@ -13,6 +13,7 @@ use crate::service::city::key_projects;
 use crate::service::idempotency;
 use crate::service::market::{lots, offers};
 use crate::service::matching::digests;
+use crate::service::supply::call_offs;
 
 pub struct Job {
     pub name: &'static str,
@@ -42,6 +43,16 @@ pub const JOBS: &[Job] = &[
         name: "flag_overdue_key_projects",
         every_ticks: 60,
         run: key_projects::flag_overdue,
+    },
+    Job {
+        name: "open_call_offs",
+        every_ticks: 60,
+        run: call_offs::open_current_months,
+    },
+    Job {
+        name: "close_call_off_months",
+        every_ticks: 60,
+        run: call_offs::close_past_months,
     },
     Job {
         name: "purge_idempotency_keys",

@@ -15,3 +15,4 @@ pub mod market;
 pub mod matching;
 pub mod notifications;
 pub mod page;
+pub mod supply;

@@ -10,7 +10,7 @@ use crate::db::DbConnection;
 use crate::domain::listing::ListingEvent;
 use crate::domain::notification::NotificationKind;
 use crate::domain::offer::{OfferEvent, transition};
-use crate::domain::quantity::{format_tonnes, format_yuan};
+use crate::domain::quantity::{amount_fen, format_tonnes, format_yuan};
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::audit::{self, Entry};
@@ -125,11 +125,14 @@ fn conclude(
     // Then the offer's own guarded change: a second acceptance of one offer fails here and its
     // transaction gives the tonnage back.
     change_status(conn, &offer, event, None)?;
+    // Small deals skip staff approval when the exchange is configured so.
+    let auto = trade
+        .auto_approve_fen
+        .is_some_and(|limit| amount_fen(price, kg).abs() <= limit);
     let deal = deals::open(
         conn,
-        trade,
         &Agreement {
-            offer_id: &offer.id,
+            offer_id: Some(&offer.id),
             listing_id: &listing.id,
             producer_organization_id: &listing.organization_id,
             receiver_organization_id: &offer.organization_id,
@@ -137,6 +140,7 @@ fn conclude(
             receiving_site_id: offer.receiving_site_id.as_deref(),
             kg,
             price_fen_per_t: price,
+            approved_as: auto.then_some("auto_approved"),
         },
     )?;
     let deal_id = deal.id.clone();

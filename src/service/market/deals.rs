@@ -6,7 +6,6 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::config::TradeSettings;
 use crate::db::new_id;
 use crate::db::schema::{deals, transfers};
 use crate::db::{DbConnection, now};
@@ -25,7 +24,8 @@ use crate::service::page::{Page, PageQuery};
 #[derive(Debug, Serialize, ToSchema, Clone)]
 pub struct Deal {
     pub id: String,
-    pub offer_id: String,
+    /// The offer it came from; `null` for a supply contract's monthly call-off.
+    pub offer_id: Option<String>,
     pub listing_id: String,
     pub producer_organization_id: String,
     pub receiver_organization_id: String,
@@ -53,7 +53,7 @@ pub struct Deal {
 #[derive(Queryable, Debug, Clone)]
 pub struct DealRow {
     pub id: String,
-    pub offer_id: String,
+    pub offer_id: Option<String>,
     pub listing_id: String,
     pub producer_org_id: String,
     pub receiver_org_id: String,
@@ -211,8 +211,12 @@ pub fn move_deal(
     load_row(conn, &row.id)
 }
 
-/// A cancelled deal returns what was not delivered to the lot; a lot that had sold out reopens.
+/// A cancelled deal returns what was not delivered to the lot; a lot that had sold out reopens. A
+/// contract's call-off took nothing from the lot's spot tonnage and gives nothing back.
 fn give_back(conn: &mut DbConnection, row: &DealRow) -> Result<(), ApiError> {
+    if row.offer_id.is_none() {
+        return Ok(());
+    }
     lots::give_back(
         conn,
         &row.listing_id,
@@ -222,7 +226,8 @@ fn give_back(conn: &mut DbConnection, row: &DealRow) -> Result<(), ApiError> {
 
 /// What an accepted offer agrees: who, which lot, what for, how much at what price.
 pub struct Agreement<'a> {
-    pub offer_id: &'a str,
+    /// `None` for a contract's call-off.
+    pub offer_id: Option<&'a str>,
     pub listing_id: &'a str,
     pub producer_organization_id: &'a str,
     pub receiver_organization_id: &'a str,
@@ -230,20 +235,17 @@ pub struct Agreement<'a> {
     pub receiving_site_id: Option<&'a str>,
     pub kg: i64,
     pub price_fen_per_t: i64,
+    /// Approved already, with this reason: a small deal the exchange auto-approves, or a call-off
+    /// of a contract staff approved.
+    pub approved_as: Option<&'a str>,
 }
 
-/// The deal an accepted offer makes. Small deals skip staff approval when the exchange is
-/// configured so.
-pub fn open(
-    conn: &mut DbConnection,
-    trade: &TradeSettings,
-    agreed: &Agreement<'_>,
-) -> Result<Deal, ApiError> {
+/// The deal an accepted offer or a contract's call-off makes: pending staff approval unless it
+/// comes approved.
+pub fn open(conn: &mut DbConnection, agreed: &Agreement<'_>) -> Result<Deal, ApiError> {
     let (kg, price) = (agreed.kg, agreed.price_fen_per_t);
     let amount = amount_fen(price, kg);
-    let auto = trade
-        .auto_approve_fen
-        .is_some_and(|limit| amount.abs() <= limit);
+    let approved_as = agreed.approved_as;
     let id = new_id();
     let at = now();
     diesel::insert_into(deals::table)
@@ -258,12 +260,12 @@ pub fn open(
             deals::amount_fen.eq(amount),
             deals::intended_use.eq(agreed.intended_use),
             deals::receiving_site_id.eq(agreed.receiving_site_id),
-            deals::status.eq(if auto {
+            deals::status.eq(if approved_as.is_some() {
                 DealStatus::Approved
             } else {
                 DealStatus::PendingApproval
             }),
-            deals::status_reason.eq(auto.then_some("auto_approved")),
+            deals::status_reason.eq(approved_as),
             deals::created_at.eq(at),
             deals::updated_at.eq(at),
         ))

@@ -362,6 +362,14 @@ pub fn views(conn: &mut DbConnection, rows: Vec<ListingRow>) -> Result<Vec<Listi
 /// Tonnes one lab report covers, by category (GB/T 1596-2017: fly ash is tested per 500 t).
 const REPORT_BATCH_KG: &[(&str, i64, &str)] = &[("SW02", 500_000, "GB/T 1596-2017, 8.1")];
 
+/// Tonnes (kg) one lab report covers for a category, when a batch rule applies.
+pub fn report_batch_kg(category: &str) -> Option<i64> {
+    REPORT_BATCH_KG
+        .iter()
+        .find(|(c, _, _)| *c == category)
+        .map(|(_, kg, _)| *kg)
+}
+
 /// A lot larger than one batch, or a recurring stream, needs more than one report.
 fn coverage(category: &str, quantity_kg: i64, supply: SupplyPattern) -> Option<ReportCoverage> {
     let (_, batch, source) = REPORT_BATCH_KG.iter().find(|(c, _, _)| *c == category)?;

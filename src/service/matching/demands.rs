@@ -262,6 +262,48 @@ fn takes_all(catalog: &Catalog, input: &DemandInput) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Quality terms as a demand or a supply contract states them: bounds on known lab values (each
+/// with a min, a max or both) and minimum grades of known rules.
+pub fn check_quality_terms(
+    c: &mut Checks,
+    property_bounds: &BTreeMap<String, Bound>,
+    min_grades: &BTreeMap<String, String>,
+    known_properties: &[String],
+) {
+    if property_bounds.len() > 20 {
+        c.push("property_bounds", "too_many", "at most 20 bounds");
+    }
+    for (key, bound) in property_bounds {
+        let field = format!("property_bounds.{key}");
+        if !known_properties.contains(key) {
+            c.push(
+                &field,
+                "unknown_property",
+                "is not a property of the categories",
+            );
+        }
+        match (bound.min, bound.max) {
+            (None, None) => c.push(&field, "empty", "give min, max or both"),
+            (Some(a), Some(b)) if a > b => {
+                c.push(&field, "min_above_max", "min must not exceed max")
+            }
+            (a, b) if a.is_some_and(|v| !v.is_finite()) || b.is_some_and(|v| !v.is_finite()) => {
+                c.push(&field, "not_finite", "must be finite numbers")
+            }
+            _ => {}
+        }
+    }
+    for (rule, grade) in min_grades {
+        if at_least(rule, grade).is_none() {
+            c.push(
+                &format!("min_grades.{rule}"),
+                "unknown_grade",
+                "is not a grade of that rule",
+            );
+        }
+    }
+}
+
 fn check(catalog: &Catalog, input: &DemandInput) -> Result<CheckedDemand, ApiError> {
     let mut c = Checks::default();
     c.text("title", &input.title, 3, 200);
@@ -295,38 +337,12 @@ fn check(catalog: &Catalog, input: &DemandInput) -> Result<CheckedDemand, ApiErr
             );
         }
     }
-    if input.property_bounds.len() > 20 {
-        c.push("property_bounds", "too_many", "at most 20 bounds");
-    }
-    for (key, bound) in &input.property_bounds {
-        let field = format!("property_bounds.{key}");
-        if !known_properties.contains(key) {
-            c.push(
-                &field,
-                "unknown_property",
-                "is not a property of the categories",
-            );
-        }
-        match (bound.min, bound.max) {
-            (None, None) => c.push(&field, "empty", "give min, max or both"),
-            (Some(a), Some(b)) if a > b => {
-                c.push(&field, "min_above_max", "min must not exceed max")
-            }
-            (a, b) if a.is_some_and(|v| !v.is_finite()) || b.is_some_and(|v| !v.is_finite()) => {
-                c.push(&field, "not_finite", "must be finite numbers")
-            }
-            _ => {}
-        }
-    }
-    for (rule, grade) in &input.min_grades {
-        if at_least(rule, grade).is_none() {
-            c.push(
-                &format!("min_grades.{rule}"),
-                "unknown_grade",
-                "is not a grade of that rule",
-            );
-        }
-    }
+    check_quality_terms(
+        &mut c,
+        &input.property_bounds,
+        &input.min_grades,
+        &known_properties,
+    );
     let quantity_kg = c.tonnes("quantity_t", &input.quantity_t);
     let monthly_kg = input.supply.monthly(&mut c, "supply");
     let price_limit_fen = c.yuan("price_limit_per_t", &input.price_limit_per_t);

@@ -1,0 +1,10 @@
+DROP TABLE intake_profiles;
+DROP TABLE stream_profiles;
+DROP TABLE contract_lab_reports;
+DELETE FROM transfers WHERE deal_id IN (SELECT deal_id FROM call_offs);
+CREATE TEMPORARY TABLE call_off_deals AS SELECT deal_id FROM call_offs;
+DROP TABLE call_offs;
+DROP TABLE supply_contracts;
+DELETE FROM deals WHERE id IN (SELECT deal_id FROM call_off_deals);
+DROP TABLE call_off_deals;
+ALTER TABLE deals ALTER COLUMN offer_id SET NOT NULL;
