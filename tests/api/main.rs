@@ -5,6 +5,7 @@ mod access;
 mod alliance;
 mod auth;
 mod city;
+mod contracts;
 mod conventions;
 mod helpers;
 mod jobs;

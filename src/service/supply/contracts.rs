@@ -228,7 +228,7 @@ impl ContractRow {
 }
 
 /// Terms as stored.
-#[derive(AsChangeset)]
+#[derive(Insertable, AsChangeset)]
 #[diesel(table_name = supply_contracts, treat_none_as_null = true)]
 struct StoredTerms {
     start_month: String,
@@ -454,10 +454,8 @@ pub fn propose(
             supply_contracts::status.eq(ContractStatus::Proposed),
             supply_contracts::created_at.eq(at),
             supply_contracts::updated_at.eq(at),
+            &terms,
         ))
-        .execute(conn)?;
-    diesel::update(supply_contracts::table.find(&id))
-        .set(&terms)
         .execute(conn)?;
     let row = load_row(conn, &id)?;
     record(conn, &user.id, "contract.proposed", None, &row, None)?;
