@@ -10,7 +10,9 @@
 //! - **value** (40): net value at the gate = price limit − landed cost, where landed cost = price
 //!   per tonne + estimated freight (distance × yuan per t·km) when the receiver collects
 //!   (`pickup`); part = net / (net + 20 yuan), so 20 yuan/t below the limit scores 0.5;
-//! - **quantity fit** (20): min(remaining, wanted) / wanted;
+//! - **quantity fit** (20): min(remaining, wanted) / wanted; for a recurring demand and a recurring
+//!   stream, the share of the year's monthly demand the stream's free tonnage covers, month by
+//!   month (`domain::supply::coverage`);
 //! - **grade margin** (15): how far inside each bound the lab value lies, relative to the bound,
 //!   averaged with how many grade steps better than the minimum the lot is; 0.5 without bounds;
 //! - **distance** (15): 1 − distance / maximum distance;
@@ -27,6 +29,7 @@ use utoipa::ToSchema;
 use crate::domain::grading::{Properties, PropertyValue, RULES, at_least};
 use crate::domain::listing::haversine_km;
 use crate::domain::offer::IntendedUse;
+use crate::domain::supply::{Profile, coverage};
 use crate::domain::uses;
 
 /// A lower and/or upper limit on a lab value.
@@ -74,6 +77,8 @@ pub struct Want {
     pub intended_use: IntendedUse,
     /// The receiving site is lined (GB 18599 class II site).
     pub lined: bool,
+    /// A recurring demand's intake by calendar month.
+    pub intake: Option<Profile>,
 }
 
 /// What a lot offers.
@@ -96,6 +101,8 @@ pub struct Lot {
     pub available_until: Option<NaiveDateTime>,
     pub published_at: Option<NaiveDateTime>,
     pub identification_missing: bool,
+    /// A recurring stream's free tonnage by calendar month: generation less what contracts hold.
+    pub generation: Option<Profile>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -127,6 +134,9 @@ pub struct Breakdown {
     pub parts: Parts,
     /// Why it matched, one line per hard filter passed.
     pub reasons: Vec<String>,
+    /// For a recurring demand and a recurring stream: the share of each calendar month's demand
+    /// the stream's free tonnage covers (0–1, January first).
+    pub monthly_coverage: Option<Vec<f64>>,
 }
 
 pub const WEIGHTS: Parts = Parts {
@@ -230,12 +240,26 @@ pub fn evaluate(want: &Want, lot: &Lot, params: &Params) -> Result<Breakdown, St
         ));
     }
     reasons.push(format!("landed cost {landed} fen/t within the limit"));
+    let coverage = want
+        .intake
+        .as_ref()
+        .zip(lot.generation.as_ref())
+        .map(|(demand, stream)| coverage(stream, demand));
+    if let Some(c) = &coverage {
+        reasons.push(format!(
+            "covers {:.0} % of the year's monthly demand",
+            c.overall * 100.0
+        ));
+    }
     let age_days = lot.published_at.map_or(f64::MAX, |p| {
         (params.now - p).num_seconds().max(0) as f64 / 86_400.0
     });
     let parts = Parts {
         value: net as f64 / (net as f64 + 2000.0),
-        quantity: lot.remaining_kg.min(want.quantity_kg) as f64 / want.quantity_kg as f64,
+        quantity: coverage.as_ref().map_or(
+            lot.remaining_kg.min(want.quantity_kg) as f64 / want.quantity_kg as f64,
+            |c| c.overall,
+        ),
         grade_margin: if margins.is_empty() {
             0.5
         } else {
@@ -257,6 +281,12 @@ pub fn evaluate(want: &Want, lot: &Lot, params: &Params) -> Result<Breakdown, St
         net_value_fen_per_t: net,
         parts,
         reasons,
+        monthly_coverage: coverage.map(|c| {
+            c.by_month
+                .iter()
+                .map(|v| (v * 1000.0).round() / 1000.0)
+                .collect()
+        }),
     })
 }
 
@@ -301,6 +331,7 @@ mod tests {
             lon: 109.88,
             intended_use: IntendedUse::Other,
             lined: false,
+            intake: None,
         }
     }
 
@@ -335,6 +366,7 @@ mod tests {
             },
             published_at: Some(t(rng.random_range(-90..1))),
             identification_missing: rng.random_bool(0.05),
+            generation: None,
         }
     }
 
@@ -364,6 +396,59 @@ mod tests {
                 assert!(b.net_value_fen_per_t >= 0);
             }
         }
+    }
+
+    /// A recurring demand against a recurring stream scores its quantity by the profiles: a
+    /// stream that covers the winter stop but not the building season fits less than one that
+    /// covers every month, whatever its total.
+    #[test]
+    fn recurring_supply_is_matched_month_by_month() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let mut w = want();
+        w.bounds.clear();
+        w.min_grades.clear();
+        let t = 1000;
+        w.intake = Some([
+            500 * t,
+            500 * t,
+            2000 * t,
+            2000 * t,
+            2000 * t,
+            2000 * t,
+            2000 * t,
+            2000 * t,
+            2000 * t,
+            2000 * t,
+            2000 * t,
+            500 * t,
+        ]);
+        let mut l = (0..)
+            .map(|i| lot(&mut rng, i))
+            .find(|l| evaluate(&w, l, &params()).is_ok())
+            .unwrap();
+        l.generation = Some(crate::domain::supply::flat(2000 * t));
+        let every_month = evaluate(&w, &l, &params()).unwrap();
+        assert_eq!(every_month.parts.quantity, 1.0);
+        assert_eq!(every_month.monthly_coverage.as_ref().unwrap()[5], 1.0);
+        // Heating-season stream: 3 000 t Nov–Mar, 1 500 t otherwise (worked in domain::supply).
+        l.generation = Some([
+            3000 * t,
+            3000 * t,
+            3000 * t,
+            1500 * t,
+            1500 * t,
+            1500 * t,
+            1500 * t,
+            1500 * t,
+            1500 * t,
+            1500 * t,
+            3000 * t,
+            3000 * t,
+        ]);
+        let seasonal = evaluate(&w, &l, &params()).unwrap();
+        assert!((seasonal.parts.quantity - 16_000.0 / 19_500.0).abs() < 1e-12);
+        assert_eq!(seasonal.monthly_coverage.unwrap()[3], 0.75);
+        assert!(seasonal.score < every_month.score);
     }
 
     #[test]

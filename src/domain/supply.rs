@@ -189,6 +189,13 @@ pub fn band_flag(delivered_kg: i64, min_kg: i64, max_kg: i64) -> BandFlag {
 /// Tonnes (kg) for each calendar month, January first.
 pub type Profile = [i64; 12];
 
+/// A profile as stored: a JSON array of twelve kg figures.
+pub fn parse_profile(text: &str) -> Option<Profile> {
+    serde_json::from_str::<Vec<i64>>(text)
+        .ok()
+        .and_then(|v| v.try_into().ok())
+}
+
 /// A flat profile: the same tonnage each month.
 pub fn flat(monthly_kg: i64) -> Profile {
     [monthly_kg; 12]

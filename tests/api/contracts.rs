@@ -596,9 +596,12 @@ async fn seasons_yards_and_the_forecast() {
     let m = market(&app).await;
     let lot = stream(&app, &m, "600").await;
     let t = |v: i64| json!(v.to_string());
-    // Twelve months exactly; a yard states stock and capacity together.
+    // Twelve months exactly; a yard states stock and capacity together. The next four months
+    // make 900 t each (a heating season), the others 450 t.
+    let now = Utc::now().date_naive().month0() as usize;
+    let season: Vec<usize> = (0..4).map(|k| (now + k) % 12).collect();
     let months: Vec<Value> = (0..12)
-        .map(|i| t(if i < 3 || i > 9 { 900 } else { 450 }))
+        .map(|i| t(if season.contains(&i) { 900 } else { 450 }))
         .collect();
     assert_problem(
         put(
@@ -681,4 +684,51 @@ async fn seasons_yards_and_the_forecast() {
         .find(|i| i["listing_id"] == lot.as_str())
         .map(|i| i["fills_in_days"].as_u64().unwrap());
     assert!(later.is_none_or(|d| d > days), "{after}");
+
+    // A recurring demand of 500 t a month is matched month by month against what the stream can
+    // still promise: 900 − 600 held by the contract = 300 t now (0.6), 450 t out of season (0.9).
+    let sites = app
+        .get_json(
+            &format!("/api/v1/organizations/{}/sites", m.receiver.organization_id),
+            &m.receiver.access,
+        )
+        .await;
+    let demand = ok(
+        app.post(
+            "/api/v1/demands",
+            Some(&m.receiver.access),
+            &json!({"title": "Fly ash all year", "categories": ["SW02"], "quantity_t": "6000",
+                    "supply": {"pattern": "recurring", "monthly_t": "500"},
+                    "site_id": sites["items"][0]["id"], "max_distance_km": 80,
+                    "price_limit_per_t": "60.00", "intended_use": "concrete"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let d = id(&demand);
+    ok(
+        put(
+            &app,
+            &format!("/api/v1/demands/{d}/profile"),
+            &m.receiver.access,
+            &json!({"monthly_t": vec![t(500); 12]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let matches = app
+        .get_json(&format!("/api/v1/demands/{d}/matches"), &m.receiver.access)
+        .await;
+    let hit = matches["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["listing"]["id"] == lot.as_str())
+        .expect("the stream matches")
+        .clone();
+    let coverage = &hit["breakdown"]["monthly_coverage"];
+    assert_eq!(coverage[now], 0.6, "{hit}");
+    assert_eq!(coverage[(now + 6) % 12], 0.9, "{hit}");
 }

@@ -158,8 +158,9 @@ impl DemandRow {
             lat: self.lat,
             lon: self.lon,
             intended_use: self.intended_use,
-            // Set by the matcher from the demand's site.
+            // Set by the matcher from the demand's site and its intake profile.
             lined: false,
+            intake: None,
         }
     }
 

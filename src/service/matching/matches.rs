@@ -10,7 +10,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::schema::{
-    demands, listing_grades, listing_properties, listings, offers, organizations, sites,
+    demands, intake_profiles, listing_grades, listing_properties, listings, offers, organizations,
+    sites, stream_profiles, supply_contracts,
 };
 use crate::db::{DbConnection, now};
 use crate::domain::demand::DemandStatus;
@@ -18,6 +19,7 @@ use crate::domain::grading::{Properties, at_least};
 use crate::domain::listing::{DeliveryTerms, ListingStatus, bounding_box};
 use crate::domain::matching::{Breakdown, Lot, Params, Ranked, Want, evaluate, rank};
 use crate::domain::organization::OrgKind;
+use crate::domain::supply::{ContractStatus, Month, Profile, flat, parse_profile, uncommitted};
 use crate::domain::uses;
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
@@ -48,6 +50,8 @@ pub struct MatchRow {
     pub available_until: Option<NaiveDateTime>,
     pub published_at: Option<NaiveDateTime>,
     pub identification_report: Option<String>,
+    /// A recurring stream's monthly tonnage; `None` for a one-off lot.
+    pub monthly_kg: Option<i64>,
 }
 
 type MatchColumns = (
@@ -64,6 +68,7 @@ type MatchColumns = (
     listings::available_until,
     listings::published_at,
     listings::identification_report,
+    listings::monthly_kg,
 );
 
 const MATCH_COLUMNS: MatchColumns = (
@@ -80,6 +85,7 @@ const MATCH_COLUMNS: MatchColumns = (
     listings::available_until,
     listings::published_at,
     listings::identification_report,
+    listings::monthly_kg,
 );
 
 impl From<&ListingRow> for MatchRow {
@@ -98,6 +104,7 @@ impl From<&ListingRow> for MatchRow {
             available_until: r.available_until,
             published_at: r.published_at,
             identification_report: r.identification_report.clone(),
+            monthly_kg: r.monthly_kg,
         }
     }
 }
@@ -125,8 +132,14 @@ fn lots(
             )
             .collect()
     });
+    let mut free: HashMap<String, Profile> = HashMap::new();
     for chunk in rows.chunks(500) {
         let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
+        let streams: Vec<(&str, i64)> = chunk
+            .iter()
+            .filter_map(|r| Some((r.id.as_str(), r.monthly_kg?)))
+            .collect();
+        free.extend(free_tonnage(conn, &streams)?);
         let mut pq = listing_properties::table
             .filter(listing_properties::listing_id.eq_any(&ids))
             .into_boxed();
@@ -191,7 +204,84 @@ fn lots(
                 available_until: r.available_until,
                 published_at: r.published_at,
                 identification_missing: needs && r.identification_report.is_none(),
+                generation: free.remove(&r.id),
             }
+        })
+        .collect())
+}
+
+/// What recurring streams can still promise in the next twelve months, by calendar month: their
+/// generation profile (or flat monthly tonnage) less what contracts hold.
+fn free_tonnage(
+    conn: &mut DbConnection,
+    streams: &[(&str, i64)],
+) -> QueryResult<HashMap<String, Profile>> {
+    if streams.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<&str> = streams.iter().map(|(id, _)| *id).collect();
+    let stored: HashMap<String, Profile> = stream_profiles::table
+        .filter(stream_profiles::listing_id.eq_any(&ids))
+        .select((stream_profiles::listing_id, stream_profiles::monthly_kg))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .filter_map(|(id, text)| Some((id, parse_profile(&text)?)))
+        .collect();
+    let held: Vec<(String, String, String, i64)> = supply_contracts::table
+        .filter(supply_contracts::listing_id.eq_any(&ids))
+        .filter(supply_contracts::status.eq_any(ContractStatus::COMMITTED.map(|s| s.as_str())))
+        .select((
+            supply_contracts::listing_id,
+            supply_contracts::start_month,
+            supply_contracts::end_month,
+            supply_contracts::max_monthly_kg,
+        ))
+        .load(conn)?;
+    let this = Month::of(now().date());
+    Ok(streams
+        .iter()
+        .map(|(id, monthly)| {
+            let made = stored.get(*id).copied().unwrap_or_else(|| flat(*monthly));
+            let mut committed: Profile = [0; 12];
+            for month in (0..12).map(|i| this.plus(i)) {
+                // Months as YYYY-MM compare as text.
+                let m = month.to_string();
+                committed[month.index()] = held
+                    .iter()
+                    .filter(|(l, s, e, _)| l == id && *s <= m && m <= *e)
+                    .map(|(.., kg)| kg)
+                    .sum();
+            }
+            (id.to_string(), uncommitted(&made, &committed))
+        })
+        .collect())
+}
+
+/// Recurring demands' intake by calendar month: their profile, or flat monthly tonnage.
+fn intakes(
+    conn: &mut DbConnection,
+    demands: &[&DemandRow],
+) -> QueryResult<HashMap<String, Profile>> {
+    let recurring: Vec<&&DemandRow> = demands.iter().filter(|d| d.monthly_kg.is_some()).collect();
+    let mut stored: HashMap<String, Profile> = HashMap::new();
+    for chunk in recurring.chunks(500) {
+        let ids: Vec<&str> = chunk.iter().map(|d| d.id.as_str()).collect();
+        stored.extend(
+            intake_profiles::table
+                .filter(intake_profiles::demand_id.eq_any(&ids))
+                .select((intake_profiles::demand_id, intake_profiles::monthly_kg))
+                .load::<(String, String)>(conn)?
+                .into_iter()
+                .filter_map(|(id, text)| Some((id, parse_profile(&text)?))),
+        );
+    }
+    Ok(recurring
+        .into_iter()
+        .map(|d| {
+            let profile = stored
+                .remove(&d.id)
+                .unwrap_or_else(|| flat(d.monthly_kg.unwrap_or_default()));
+            (d.id.clone(), profile)
         })
         .collect())
 }
@@ -278,6 +368,7 @@ pub fn matches_for_demand(
     let demand = readable(conn, user, id)?;
     let mut want = demand.want();
     want.lined = !lined_sites(conn, &[demand.site_id.as_str()])?.is_empty();
+    want.intake = intakes(conn, &[&demand])?.remove(&demand.id);
     let ranked = rank_lots(conn, catalog, params, &want)?;
     let Page { items, next_cursor } = page(ranked, q)?;
     // Full rows only for the page, in its order.
@@ -350,11 +441,13 @@ pub fn rank_demands(
         .load(conn)?;
     let site_ids: Vec<&str> = open.iter().map(|d| d.site_id.as_str()).collect();
     let lined = lined_sites(conn, &site_ids)?;
+    let mut intake = intakes(conn, &open.iter().collect::<Vec<_>>())?;
     let mut ranked: Ranked<DemandRow> = open
         .into_iter()
         .filter_map(|d| {
             let mut want = d.want();
             want.lined = lined.contains(&d.site_id);
+            want.intake = intake.remove(&d.id);
             evaluate(&want, &lot, params)
                 .ok()
                 .map(|b| (d.id.clone(), b, d))

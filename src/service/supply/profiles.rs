@@ -14,7 +14,7 @@ use crate::db::schema::{intake_profiles, stream_profiles, supply_contracts};
 use crate::db::{DbConnection, now};
 use crate::domain::listing::SupplyPattern;
 use crate::domain::quantity::format_tonnes;
-use crate::domain::supply::{ContractStatus, Month, Profile, flat};
+use crate::domain::supply::{ContractStatus, Month, Profile, flat, parse_profile};
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::audit::{self, Entry};
@@ -75,12 +75,6 @@ pub struct IntakeProfile {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
-fn parse(text: &str) -> Option<Profile> {
-    serde_json::from_str::<Vec<i64>>(text)
-        .ok()
-        .and_then(|v| v.try_into().ok())
-}
-
 fn checked(c: &mut Checks, monthly: &[TonnesOrZero]) -> Profile {
     if monthly.len() != 12 {
         c.push("monthly_t", "length", "twelve months, January first");
@@ -103,7 +97,7 @@ pub fn generation(conn: &mut DbConnection, listing: &ListingRow) -> QueryResult<
         .optional()?;
     Ok(stored
         .as_deref()
-        .and_then(parse)
+        .and_then(parse_profile)
         .unwrap_or_else(|| flat(listing.monthly_kg.unwrap_or_default())))
 }
 
@@ -115,7 +109,7 @@ pub fn generations(conn: &mut DbConnection, ids: &[&str]) -> QueryResult<HashMap
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, text)| Some((id, parse(&text)?)))
+        .filter_map(|(id, text)| Some((id, parse_profile(&text)?)))
         .collect())
 }
 
@@ -128,7 +122,7 @@ pub fn intake(conn: &mut DbConnection, demand: &DemandRow) -> QueryResult<Profil
         .optional()?;
     Ok(stored
         .as_deref()
-        .and_then(parse)
+        .and_then(parse_profile)
         .unwrap_or_else(|| flat(demand.monthly_kg.unwrap_or(demand.quantity_kg))))
 }
 
