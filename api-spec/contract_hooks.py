@@ -60,6 +60,14 @@ BUSINESS_RULES = {
     "unknown_organization": "a key project's owner must be an organization of the exchange (data)",
     "invalid_email": "email addresses are checked by the validator crate's rule, stricter than JSON Schema's `format: email`",
     "equals_baseline": "an indicator's target must differ from its baseline, another field of the same body",
+    # Supply contracts
+    "term_too_long": "a contract's term runs at most 36 months from its start, another field of the same body",
+    "beyond_availability": "a contract's term must end within its lot's availability, which is data",
+    "outside_term": "a quarter's price or a call-off's month must fall within the contract's term (another field, or stored) and the months open to call-offs today",
+    "outside_band": "a call-off's tonnage must fall within the contract's stored monthly band",
+    "unknown_listing": "a contract draws on a lot of the exchange (data)",
+    "unknown_demand": "a contract answers a recurring demand the caller may answer (data)",
+    "duplicate": "each quarter appears once in a price schedule: uniqueness by one member of the items",
     # Trade
     "version_mismatch": "If-Match must name the current version, which is data",
     "idempotency_key_reused": "an Idempotency-Key reused with another body",
