@@ -55,7 +55,10 @@ fn seed(db: &BenchDb, streams: usize, demands: usize, contracts: usize) -> std::
             let kg: i64 = rng.random_range(200..3000) * 1000;
             monthly.push(kg);
             let price: i64 = rng.random_range(-3_000..6_000);
-            let (lat, lon) = (40.2 + rng.random::<f64>(), 109.3 + rng.random::<f64>() * 1.5);
+            let (lat, lon) = (
+                40.2 + rng.random::<f64>(),
+                109.3 + rng.random::<f64>() * 1.5,
+            );
             lots.push(format!(
                 "('{id}', '{producer}', '{producer}', '{category}', 'Bench stream {i}', 'generated stream', \
                  {q}, {q}, 1000, 'recurring', {kg}, 'new', '2026-10-01 00:00:00', 'pickup', 'fixed', {price}, \
@@ -64,7 +67,9 @@ fn seed(db: &BenchDb, streams: usize, demands: usize, contracts: usize) -> std::
             ));
             if category == "SW02" {
                 let grade = ["I", "II", "III"][rng.random_range(0..3)];
-                grades.push(format!("('{id}', 'fly_ash', '{grade}', 'wufei-grades-2026.2')"));
+                grades.push(format!(
+                    "('{id}', 'fly_ash', '{grade}', 'wufei-grades-2026.2')"
+                ));
                 props.push(format!(
                     "('{id}', 'loi_pct', {:.2}, NULL)",
                     rng.random_range(2.0..10.0)
@@ -228,7 +233,10 @@ async fn run(db: BenchDb, streams: usize, demands: usize, contracts: usize) {
             .filter(|m| m["breakdown"]["monthly_coverage"].is_array())
             .count()
     });
-    println!("{:<58} {covered} of the first page scored month by month", "");
+    println!(
+        "{:<58} {covered} of the first page scored month by month",
+        ""
+    );
 
     let mut conn = db.conn();
     if let DbConnection::Sqlite(c) = &mut conn {
@@ -251,7 +259,11 @@ async fn run(db: BenchDb, streams: usize, demands: usize, contracts: usize) {
         async move { req.await.is_ok_and(|r| r.status().is_success()) }
     })
     .await;
-    report("yard forecast, every yard (GET /alliance/yard-forecast)", lat, wall);
+    report(
+        "yard forecast, every yard (GET /alliance/yard-forecast)",
+        lat,
+        wall,
+    );
 
     let started = Instant::now();
     let closed = write_tx(&mut conn, |c: &mut DbConnection| {
@@ -276,6 +288,12 @@ async fn main() {
     );
     run(BenchDb::sqlite(), streams, demands, contracts.min(streams)).await;
     if let Ok(pg) = std::env::var("WUFEI_BENCH_POSTGRES_URL") {
-        run(BenchDb::postgres(&pg), streams, demands, contracts.min(streams)).await;
+        run(
+            BenchDb::postgres(&pg),
+            streams,
+            demands,
+            contracts.min(streams),
+        )
+        .await;
     }
 }

@@ -567,9 +567,27 @@ async fn the_jobs_open_this_month_and_close_past_months() {
         ))
         .execute(&mut app.conn())
         .unwrap();
-    assert_eq!(run(&app, "close_call_off_months"), 1);
+    // It reads as ended at once, and takes no more call-offs; the job records it.
     let c = app.get_json(&path, &m.receiver.access).await;
     assert_eq!(c["status"], "ended");
+    assert_problem(
+        app.post(
+            &format!("{path}/call-offs"),
+            Some(&m.receiver.access),
+            &json!({"month": month(0), "called_t": "100"}),
+        )
+        .await,
+        409,
+        "invalid_state",
+    )
+    .await;
+    assert_eq!(run(&app, "close_call_off_months"), 1);
+    let stored: String = supply_contracts::table
+        .find(&contract)
+        .select(supply_contracts::status)
+        .first(&mut app.conn())
+        .unwrap();
+    assert_eq!(stored, "ended");
 
     // A call-off nothing left for is cancelled at month end, settling at zero.
     let other = active(&app, &m, &lot, "100", 1).await;

@@ -30,6 +30,7 @@ use crate::service::market::transfers::{self, ReceiptRequest, TransferInput};
 use crate::service::matching::demands::{self, DemandInput};
 
 mod city;
+mod supply;
 
 pub const DEMO_PASSWORD: &str = "Baotou-Demo-Slag-2026";
 
@@ -494,7 +495,8 @@ fn seed_trade(
         &o.id,
         "the gate fee asked is above our price list",
     )?;
-    seed_demands(conn, catalog)
+    seed_demands(conn, catalog)?;
+    supply::seed(conn, catalog, staff)
 }
 
 /// The first site of the user's organization.

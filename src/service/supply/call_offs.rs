@@ -142,6 +142,7 @@ pub fn place(
             "The receiver calls off its monthly tonnage.",
         ));
     }
+    running(&contract)?;
     let mut c = Checks::default();
     let month = Month::parse(&input.month);
     if month.is_none() {
@@ -191,6 +192,19 @@ pub fn place(
     )
 }
 
+/// Only an active or suspended contract takes call-offs.
+fn running(contract: &ContractRow) -> Result<(), ApiError> {
+    let status = contract.status_now();
+    if matches!(status, ContractStatus::Active | ContractStatus::Suspended) {
+        Ok(())
+    } else {
+        Err(ApiError::conflict(
+            "invalid_state",
+            format!("A contract that is {} takes no call-offs.", status.label()),
+        ))
+    }
+}
+
 /// Opens the month's call-off, held when the stream's latest lab report no longer speaks for it
 /// (the contract is suspended and both parties and staff are told).
 fn open(
@@ -200,18 +214,7 @@ fn open(
     month: Month,
     kg: i64,
 ) -> Result<CallOff, ApiError> {
-    if !matches!(
-        contract.status,
-        ContractStatus::Active | ContractStatus::Suspended
-    ) {
-        return Err(ApiError::conflict(
-            "invalid_state",
-            format!(
-                "A contract that is {} takes no call-offs.",
-                contract.status.label()
-            ),
-        ));
-    }
+    running(contract)?;
     let standing = contracts::standing(conn, contract)?;
     let hold = match (standing.hold_reason(), contract.status) {
         (Some(reason), _) => Some(reason),
@@ -403,7 +406,8 @@ pub fn open_current_months(conn: &mut DbConnection) -> Result<usize, ApiError> {
 
 /// Hourly: months past their grace days close. A deal still in transfer with every load received
 /// completes; one nothing left for is cancelled; one with loads still on the road or in dispute
-/// waits. Contracts past their term with nothing open end.
+/// waits. Contracts past their last month's closing day end (a call-off still open settles on
+/// its own).
 pub fn close_past_months(conn: &mut DbConnection) -> Result<usize, ApiError> {
     let today = now().date();
     // A month closes once its grace days have passed: every month before the one that is
@@ -441,11 +445,6 @@ pub fn close_past_months(conn: &mut DbConnection) -> Result<usize, ApiError> {
             ContractStatus::Suspended.as_str(),
         ]))
         .filter(supply_contracts::end_month.lt(&this))
-        .filter(diesel::dsl::not(diesel::dsl::exists(
-            call_offs::table
-                .filter(call_offs::contract_id.eq(supply_contracts::id))
-                .filter(call_offs::closed_at.is_null()),
-        )))
         .load(conn)?;
     for contract in &over {
         if contract.end().closes_on() <= today {

@@ -186,6 +186,20 @@ impl ContractRow {
         serde_json::from_str(&self.min_grades).unwrap_or_default()
     }
 
+    /// Past its last month's closing day a running contract reads as ended, before the job has
+    /// recorded it.
+    pub fn status_now(&self) -> ContractStatus {
+        let running = matches!(
+            self.status,
+            ContractStatus::Active | ContractStatus::Suspended
+        );
+        if running && self.end().closes_on() <= now().date() {
+            ContractStatus::Ended
+        } else {
+            self.status
+        }
+    }
+
     pub fn party(&self, user: &CurrentUser) -> bool {
         user.belongs_to(&self.producer_org_id) || user.belongs_to(&self.receiver_org_id)
     }
@@ -199,7 +213,7 @@ impl ContractRow {
             receiver_organization_id: self.receiver_org_id.clone(),
             proposed_by_organization_id: self.proposed_by_org_id.clone(),
             awaiting_organization_id: self.awaiting_org_id.clone(),
-            status: self.status,
+            status: self.status_now(),
             status_reason: self.status_reason.clone(),
             start_month: self.start_month.clone(),
             end_month: self.end_month.clone(),
@@ -1048,7 +1062,7 @@ fn invalid(row: &ContractRow, event: ContractEvent) -> ApiError {
         "invalid_state",
         format!(
             "A contract that is {} cannot be {}.",
-            row.status.label(),
+            row.status_now().label(),
             event.past_tense()
         ),
     )
@@ -1068,7 +1082,13 @@ fn move_contract(
     reason: Option<&str>,
     awaiting: Option<&str>,
 ) -> Result<ContractRow, ApiError> {
-    let to = transition(row.status, event).ok_or_else(|| invalid(row, event))?;
+    // A contract past its term reads as ended to everyone but the move that records it.
+    let from = if event == ContractEvent::End {
+        row.status
+    } else {
+        row.status_now()
+    };
+    let to = transition(from, event).ok_or_else(|| invalid(row, event))?;
     let changed = diesel::update(
         supply_contracts::table
             .find(&row.id)
