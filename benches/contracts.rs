@@ -151,13 +151,14 @@ fn seed(db: &BenchDb, streams: usize, demands: usize, contracts: usize) -> std::
     let start = Month::of(today - Duration::days(92));
     let end = start.plus(11);
     let last = Month::of(today - Duration::days(31));
-    for chunk in 0..contracts.div_ceil(1000) {
+    for (n, chunk) in monthly[..contracts].chunks(1000).enumerate() {
         let (mut rows, mut deals, mut calls) = (Vec::new(), Vec::new(), Vec::new());
-        for i in chunk * 1000..((chunk + 1) * 1000).min(contracts) {
+        for (k, kg) in chunk.iter().enumerate() {
+            let i = n * 1000 + k;
             let id = format!("00000000-0000-7000-8104-{i:012}");
             let deal = format!("00000000-0000-7000-8105-{i:012}");
             let stream = stream_id(i);
-            let (min, max) = (monthly[i] / 4, monthly[i] / 2);
+            let (min, max) = (kg / 4, kg / 2);
             rows.push(format!(
                 "('{id}', '{stream}', '{producer}', '{buyer}', '{buyer}', 'active', '{start}', '{end}', \
                  {min}, {max}, 2000, '{{}}', 'pickup', 'concrete', '{{}}', '{{}}', '', 1, '{now}', '{now}')"
