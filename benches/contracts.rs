@@ -79,6 +79,10 @@ fn seed(db: &BenchDb, streams: usize, demands: usize, contracts: usize) -> std::
                     "('{id}', 'steel_slag_stability', 'pass', 'wufei-grades-2026.2')"
                 ));
             }
+            // Building materials carry the GB 6566 radioactivity grade the use table asks for.
+            grades.push(format!(
+                "('{id}', 'radioactivity', 'pass', 'wufei-grades-2026.2')"
+            ));
             let season: Vec<i64> = HEAT.iter().map(|f| kg * f * 2 / 3).collect();
             let yard = if i % 2 == 0 {
                 format!("{}, {}", kg * rng.random_range(1..6), kg * 8)

@@ -44,8 +44,14 @@ fn seed_demands(db: &BenchDb, count: usize) -> String {
                 109.3 + rng.random::<f64>() * 1.5,
             ));
         }
-        conn.batch_execute(&format!("INSERT INTO demands VALUES {}", rows.join(",")))
-            .expect("seed demands");
+        conn.batch_execute(&format!(
+            "INSERT INTO demands (id, organization_id, site_id, title, categories, subtypes,
+               property_bounds, min_grades, quantity_kg, supply_pattern, max_distance_km,
+               price_limit_fen, window_from, window_until, intended_use, status, region_code, lat,
+               lon, last_digest_at, version, created_at, updated_at) VALUES {}",
+            rows.join(",")
+        ))
+        .expect("seed demands");
     }
     conn.batch_execute("ANALYZE").expect("analyze");
     org

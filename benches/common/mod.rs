@@ -275,7 +275,7 @@ pub fn seed_lots(db: &BenchDb, count: usize) -> std::time::Duration {
             lots.push(format!(
                 "('{id}', '{org}', '{org}', '{category}', {subtype}, '{title}', 'generated lot', {kg}, {kg}, 1000, \
                  'one_off', NULL, 'new', '2026-10-{day:02} 00:00:00', NULL, '{}', 'fixed', {price}, NULL, {price}, \
-                 NULL, NULL, 'published', NULL, '{region}', {lat}, {lon}, 1, '2026-10-{day:02} 00:00:00', '{now}', '{now}')",
+                 NULL, 'published', NULL, '{region}', {lat}, {lon}, 1, '2026-10-{day:02} 00:00:00', '{now}', '{now}')",
                 if rng.random_bool(0.7) { "pickup" } else { "delivered" }
             ));
             if category == "SW02" {
@@ -302,7 +302,15 @@ pub fn seed_lots(db: &BenchDb, count: usize) -> std::time::Duration {
                 "('{id}', 'radioactivity', 'pass', 'wufei-grades-2026.1')"
             ));
         }
-        sql = format!("BEGIN; INSERT INTO listings VALUES {};", lots.join(","));
+        sql = format!(
+            "BEGIN; INSERT INTO listings (id, organization_id, site_id, category_code, subtype, title,
+               description, quantity_kg, remaining_kg, min_order_kg, supply_pattern, monthly_kg,
+               generation, available_from, available_until, delivery_terms, pricing_model,
+               price_fen_per_t, reserve_fen_per_t, search_price_fen, lab_report, status,
+               status_reason, region_code, lat, lon, version, published_at, created_at, updated_at)
+             VALUES {};",
+            lots.join(",")
+        );
         if !grades.is_empty() {
             sql += &format!(
                 "INSERT INTO listing_grades (listing_id, rule, grade, rule_set) VALUES {};",
