@@ -135,11 +135,14 @@ fn lots(
     let mut free: HashMap<String, Profile> = HashMap::new();
     for chunk in rows.chunks(500) {
         let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
-        let streams: Vec<(&str, i64)> = chunk
-            .iter()
-            .filter_map(|r| Some((r.id.as_str(), r.monthly_kg?)))
-            .collect();
-        free.extend(free_tonnage(conn, &streams)?);
+        // Free tonnage only counts when a recurring demand is matched month by month.
+        if only.is_none_or(|w| w.intake.is_some()) {
+            let streams: Vec<(&str, i64)> = chunk
+                .iter()
+                .filter_map(|r| Some((r.id.as_str(), r.monthly_kg?)))
+                .collect();
+            free.extend(free_tonnage(conn, &streams)?);
+        }
         let mut pq = listing_properties::table
             .filter(listing_properties::listing_id.eq_any(&ids))
             .into_boxed();
@@ -237,20 +240,29 @@ fn free_tonnage(
             supply_contracts::max_monthly_kg,
         ))
         .load(conn)?;
+    let mut by_stream: HashMap<&str, Vec<(Month, Month, i64)>> = HashMap::new();
+    for (listing, start, end, kg) in &held {
+        if let (Some(s), Some(e)) = (Month::parse(start), Month::parse(end)) {
+            by_stream
+                .entry(listing.as_str())
+                .or_default()
+                .push((s, e, *kg));
+        }
+    }
     let this = Month::of(now().date());
     Ok(streams
         .iter()
         .map(|(id, monthly)| {
             let made = stored.get(*id).copied().unwrap_or_else(|| flat(*monthly));
             let mut committed: Profile = [0; 12];
-            for month in (0..12).map(|i| this.plus(i)) {
-                // Months as YYYY-MM compare as text.
-                let m = month.to_string();
-                committed[month.index()] = held
-                    .iter()
-                    .filter(|(l, s, e, _)| l == id && *s <= m && m <= *e)
-                    .map(|(.., kg)| kg)
-                    .sum();
+            if let Some(contracts) = by_stream.get(id) {
+                for month in (0..12).map(|i| this.plus(i)) {
+                    committed[month.index()] = contracts
+                        .iter()
+                        .filter(|(s, e, _)| *s <= month && month <= *e)
+                        .map(|(.., kg)| kg)
+                        .sum();
+                }
             }
             (id.to_string(), uncommitted(&made, &committed))
         })

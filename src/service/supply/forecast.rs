@@ -2,6 +2,8 @@
 //! seasonal generation less what active contracts are bound to take (their monthly minimum) —
 //! the streams the alliance must find a use or a research trial for.
 
+use std::collections::HashMap;
+
 use chrono::{Duration, NaiveDate};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -92,7 +94,7 @@ pub fn yards_filling(
         .load(conn)?;
     let ids: Vec<&str> = yards.iter().map(|y| y.0.as_str()).collect();
     let generation = profiles::generations(conn, &ids)?;
-    let contracts: Vec<(String, String, String, i64)> = supply_contracts::table
+    let rows: Vec<(String, String, String, i64)> = supply_contracts::table
         .filter(supply_contracts::listing_id.eq_any(&ids))
         .filter(supply_contracts::status.eq(ContractStatus::Active))
         .select((
@@ -102,6 +104,12 @@ pub fn yards_filling(
             supply_contracts::min_monthly_kg,
         ))
         .load(conn)?;
+    let mut contracts: HashMap<String, Vec<(Month, Month, i64)>> = HashMap::new();
+    for (listing, start, end, kg) in rows {
+        if let (Some(s), Some(e)) = (Month::parse(&start), Month::parse(&end)) {
+            contracts.entry(listing).or_default().push((s, e, kg));
+        }
+    }
     let this = Month::of(today);
     let window: Vec<Month> = (0..=this.span(Month::of(today + Duration::days(within as i64))))
         .map(|i| this.plus(i))
@@ -116,15 +124,12 @@ pub fn yards_filling(
         // (the thirteenth, if reached, shares January's index and figures: close enough).
         let mut offtake: Profile = [0; 12];
         for month in &window {
-            offtake[month.index()] = contracts
-                .iter()
-                .filter(|(l, s, e, _)| {
-                    *l == id
-                        && Month::parse(s).is_some_and(|s| s <= *month)
-                        && Month::parse(e).is_some_and(|e| *month <= e)
-                })
-                .map(|(.., kg)| kg)
-                .sum();
+            offtake[month.index()] = contracts.get(&id).map_or(0, |held| {
+                held.iter()
+                    .filter(|(s, e, _)| s <= month && month <= e)
+                    .map(|(.., kg)| kg)
+                    .sum()
+            });
         }
         let (stock, capacity) = (stock.unwrap_or_default(), capacity.unwrap_or_default());
         if let Some(days) = days_to_fill(stock, capacity, &made, &offtake, today, within) {
