@@ -422,6 +422,7 @@ impl TestApp {
         let mut req = match method {
             "GET" => self.client.get(url),
             "PATCH" => self.client.patch(url).json(body),
+            "PUT" => self.client.put(url).json(body),
             _ => self.client.post(url).json(body),
         };
         if let Some(t) = token {

@@ -5,7 +5,8 @@
 use diesel::prelude::*;
 use serde_json::{Value, json};
 use wufei::db::schema::{
-    deals, demands, listings, notifications, offers, research_projects, transfers,
+    call_offs, contract_lab_reports, deals, demands, intake_profiles, listings, notifications,
+    offers, research_projects, stream_profiles, supply_contracts, transfers,
 };
 use wufei::service::demo::seed;
 
@@ -67,7 +68,31 @@ fn snapshot(app: &TestApp) -> String {
         .order(notifications::id)
         .load(c)
         .unwrap();
-    format!("{l:?}\n{o:?}\n{d:?}\n{t:?}\n{m:?}\n{p:?}\n{n:?}")
+    let k: Rows = supply_contracts::table
+        .select((
+            supply_contracts::id,
+            supply_contracts::status,
+            supply_contracts::version,
+        ))
+        .order(supply_contracts::id)
+        .load(c)
+        .unwrap();
+    let counts = (
+        call_offs::table.count().get_result::<i64>(c).unwrap(),
+        contract_lab_reports::table
+            .count()
+            .get_result::<i64>(c)
+            .unwrap(),
+        stream_profiles::table
+            .select(stream_profiles::monthly_kg)
+            .load::<String>(c)
+            .unwrap(),
+        intake_profiles::table
+            .select(intake_profiles::monthly_kg)
+            .load::<String>(c)
+            .unwrap(),
+    );
+    format!("{l:?}\n{o:?}\n{d:?}\n{t:?}\n{m:?}\n{p:?}\n{n:?}\n{k:?}\n{counts:?}")
 }
 
 #[actix_web::test]
@@ -110,6 +135,11 @@ async fn other_organizations_objects_are_out_of_reach_on_every_route() {
         .load(c)
         .unwrap();
     let demand_ids: Vec<String> = demands::table.select(demands::id).load(c).unwrap();
+    let contract_ids: Vec<String> = supply_contracts::table
+        .select(supply_contracts::id)
+        .load(c)
+        .unwrap();
+    assert!(!contract_ids.is_empty());
     let project_ids: Vec<String> = research_projects::table
         .select(research_projects::id)
         .load(c)
@@ -198,6 +228,40 @@ async fn other_organizations_objects_are_out_of_reach_on_every_route() {
         probes.push(("PATCH", p.clone(), json!({"status": "closed"})));
         probes.push(("GET", format!("{p}/matches"), Value::Null));
     }
+    let twelve = json!({"monthly_t": vec!["100"; 12]});
+    for id in &demand_ids {
+        let p = format!("/api/v1/demands/{id}/profile");
+        probes.push(("GET", p.clone(), Value::Null));
+        probes.push(("PUT", p, twelve.clone()));
+    }
+    for (id, _, _) in &lots {
+        let p = format!("/api/v1/listings/{id}/profile");
+        probes.push(("GET", p.clone(), Value::Null));
+        probes.push(("PUT", p, twelve.clone()));
+    }
+    for id in &contract_ids {
+        let p = format!("/api/v1/contracts/{id}");
+        let reason = json!({"reason": "outsider"});
+        probes.push(("GET", p.clone(), Value::Null));
+        probes.push(("POST", format!("{p}/agree"), json!({})));
+        probes.push(("POST", format!("{p}/decline"), reason.clone()));
+        probes.push(("POST", format!("{p}/terminate"), reason.clone()));
+        probes.push((
+            "POST",
+            format!("{p}/call-offs"),
+            json!({"month": "2027-01", "called_t": "600"}),
+        ));
+        probes.push((
+            "POST",
+            format!("{p}/lab-reports"),
+            json!({"lab_report": {}, "properties": {}}),
+        ));
+        probes.push((
+            "POST",
+            format!("/api/v1/moderation/contracts/{id}/decision"),
+            json!({"decision": "reject", "reason": "outsider"}),
+        ));
+    }
     for id in &project_ids {
         probes.push((
             "GET",
@@ -234,6 +298,7 @@ async fn other_organizations_objects_are_out_of_reach_on_every_route() {
         "/api/v1/demands",
         "/api/v1/notifications",
         "/api/v1/research-projects",
+        "/api/v1/contracts",
     ] {
         let (status, text) = app
             .send("GET", list, Some(&outsider.access), &Value::Null)
@@ -246,6 +311,7 @@ async fn other_organizations_objects_are_out_of_reach_on_every_route() {
         for id in all
             .chain(deal_ids.iter().map(|d| &d.0))
             .chain(project_ids.iter())
+            .chain(contract_ids.iter())
         {
             assert!(!text.contains(id.as_str()), "{list} shows {id}");
         }
