@@ -12,9 +12,10 @@ use crate::http::{ReadProblems, WriteProblems, read, write};
 use crate::service::page::{Page, PageQuery};
 use crate::service::supply::call_offs::{self, CallOff, CallOffInput};
 use crate::service::supply::contracts::{
-    self, Contract, ContractDecisionRequest, ContractProposal, ContractReportInput, ContractTerms,
+    self, Contract, ContractDecisionRequest, ContractProposal, ContractTerms,
 };
 use crate::service::supply::forecast::{self, ForecastQuery, YardForecast};
+use crate::service::supply::lab_reports::ContractReportInput;
 use crate::service::supply::profiles::{
     self, IntakeProfile, IntakeProfileInput, StreamProfile, StreamProfileInput,
 };
@@ -190,7 +191,7 @@ pub async fn decide_contract(
     let body = body.into_inner();
     Ok(web::Json(
         write(&state, move |conn, app| {
-            let row = contracts::decide(conn, &app.catalog, &user, &id, &body)?;
+            let row = supply::decide(conn, &app.catalog, &user, &id, &body)?;
             supply::detail(conn, &row)
         })
         .await?,

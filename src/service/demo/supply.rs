@@ -74,7 +74,7 @@ pub fn seed(
     }))?;
     let contract = contracts::propose(conn, catalog, &cement, &proposal)?;
     contracts::agree(conn, &power, &contract.id)?;
-    contracts::decide(
+    crate::service::supply::decide(
         conn,
         catalog,
         staff,

@@ -27,6 +27,7 @@ use crate::service::input::{Checks, Tonnes};
 use crate::service::market::deals::{self, Agreement, DealRow};
 use crate::service::notifications::{Notice, notify_staff};
 use crate::service::supply::contracts::{self, ContractRow};
+use crate::service::supply::lab_reports;
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -215,7 +216,7 @@ fn open(
     kg: i64,
 ) -> Result<CallOff, ApiError> {
     running(contract)?;
-    let standing = contracts::standing(conn, contract)?;
+    let standing = lab_reports::standing(conn, contract)?;
     let hold = match (standing.hold_reason(), contract.status) {
         (Some(reason), _) => Some(reason),
         (None, ContractStatus::Suspended) => contract.status_reason.clone(),

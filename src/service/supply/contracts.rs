@@ -1,34 +1,32 @@
 //! Supply contracts (供货协议): a receiver and a producer agree terms for a recurring lot — the term,
-//! a monthly band, the price (by quarter if they like), delivery, use and quality — staff approve
-//! them, and the stream's lab reports keep them running. Agreement takes a share of the stream's
-//! monthly tonnage under a lock on the lot, so concurrent agreements never promise more than the
-//! stream makes. The only writer of `supply_contracts` and `contract_lab_reports`.
+//! a monthly band, the price (by quarter if they like), delivery, use and quality — and staff
+//! approve them. Agreement takes a share of the stream's monthly tonnage under a lock on the lot,
+//! so concurrent agreements never promise more than the stream makes. The only writer of
+//! `supply_contracts`.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::schema::{call_offs, contract_lab_reports, deals, listings, supply_contracts};
+use crate::db::schema::{listings, supply_contracts};
 use crate::db::{DbConnection, new_id, now};
-use crate::domain::grading::Properties;
 use crate::domain::listing::{DeliveryTerms, ListingStatus, SupplyPattern};
 use crate::domain::matching::Bound;
 use crate::domain::notification::NotificationKind;
 use crate::domain::offer::IntendedUse;
 use crate::domain::quantity::{format_tonnes, format_yuan};
 use crate::domain::supply::{
-    ContractEvent, ContractStatus, MAX_TERM_MONTHS, Month, parse_quarter, quality_breach,
-    report_out_of_date, transition,
+    ContractEvent, ContractStatus, MAX_TERM_MONTHS, Month, parse_quarter, transition,
 };
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::audit::{self, Entry};
 use crate::service::input::{Checks, Tonnes, TonnesOrZero, Yuan};
 use crate::service::market::catalog::Catalog;
-use crate::service::market::lots::{self, LabReport, ListingRow, grades_of, report_batch_kg};
+use crate::service::market::lots::{self, ListingRow};
 use crate::service::market::offers::check_use;
 use crate::service::matching::demands::{self, check_quality_terms};
 use crate::service::notifications::{Notice, notify_owners, notify_staff};
@@ -666,11 +664,9 @@ pub struct ContractDecisionRequest {
     pub reason: String,
 }
 
-/// Staff approve an agreed contract (it becomes active, the lot's current lab values its first
-/// report) or reject it.
+/// Staff approve an agreed contract (it becomes active) or reject it.
 pub fn decide(
     conn: &mut DbConnection,
-    catalog: &Catalog,
     user: &CurrentUser,
     id: &str,
     req: &ContractDecisionRequest,
@@ -691,17 +687,6 @@ pub fn decide(
         ),
     };
     let after = move_contract(conn, &before, event, Some(&req.reason), None)?;
-    if event == ContractEvent::Approve {
-        let listing = lots::load(conn, &before.listing_id)?;
-        insert_report(
-            conn,
-            catalog,
-            &after,
-            &listing.lab_report,
-            &listing.properties,
-            None,
-        )?;
-    }
     let action = format!("contract.{}", after.status);
     record(
         conn,
@@ -713,261 +698,6 @@ pub fn decide(
     )?;
     tell_parties(conn, &after, kind, words, &req.reason)?;
     Ok(after)
-}
-
-/// A lab report of the stream, filed under the contract by the producer.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ContractReportInput {
-    pub lab_report: LabReport,
-    /// Lab values by property key, as on the lot.
-    #[schema(schema_with = crate::service::input::properties_schema)]
-    pub properties: Properties,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ContractLabReport {
-    pub id: String,
-    pub lab_name: Option<String>,
-    pub report_no: Option<String>,
-    pub sampled_on: Option<NaiveDate>,
-    #[schema(value_type = Object)]
-    pub properties: Properties,
-    /// Grades computed from the values, by rule.
-    pub grades: BTreeMap<String, String>,
-    /// What the contract had delivered when the report was filed; it covers what came after.
-    pub delivered_before_t: String,
-    /// Why the values break the contract's quality terms; `null` when they keep them.
-    pub breach: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Queryable)]
-pub struct ReportRow {
-    pub id: String,
-    pub contract_id: String,
-    pub lab_name: Option<String>,
-    pub report_no: Option<String>,
-    pub sampled_on: Option<NaiveDate>,
-    pub properties: String,
-    pub grades: String,
-    pub delivered_before_kg: i64,
-    pub breach: Option<String>,
-    pub filed_by: Option<String>,
-    pub created_at: NaiveDateTime,
-}
-
-impl ReportRow {
-    pub fn view(self) -> ContractLabReport {
-        ContractLabReport {
-            id: self.id,
-            lab_name: self.lab_name,
-            report_no: self.report_no,
-            sampled_on: self.sampled_on,
-            properties: serde_json::from_str(&self.properties).unwrap_or_default(),
-            grades: serde_json::from_str(&self.grades).unwrap_or_default(),
-            delivered_before_t: format_tonnes(self.delivered_before_kg),
-            breach: self.breach,
-            created_at: self.created_at.and_utc(),
-        }
-    }
-}
-
-/// Whether the stream's latest lab report still speaks for what the contract delivers.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReportStanding {
-    /// Tonnes one report covers for this material; `null` when no batch rule applies.
-    pub batch_limit_t: Option<String>,
-    /// Delivered under the contract since the latest report was filed.
-    pub delivered_since_t: String,
-    /// More than a batch left since the latest report: the next call-off is held.
-    pub out_of_date: bool,
-    /// The latest report's values break the quality terms.
-    pub breach: Option<String>,
-}
-
-impl ReportStanding {
-    /// Why the next call-off is held, if it is.
-    pub fn hold_reason(&self) -> Option<String> {
-        if let Some(breach) = &self.breach {
-            return Some(format!("lab report out of bounds: {breach}"));
-        }
-        self.out_of_date.then(|| {
-            format!(
-                "lab report out of date: {} t delivered since, one report covers {} t",
-                self.delivered_since_t,
-                self.batch_limit_t.clone().unwrap_or_default()
-            )
-        })
-    }
-}
-
-/// Tonnes the receiver confirmed under all of the contract's call-offs.
-pub fn delivered_kg(conn: &mut DbConnection, contract_id: &str) -> QueryResult<i64> {
-    let kg: Vec<i64> = call_offs::table
-        .inner_join(deals::table)
-        .filter(call_offs::contract_id.eq(contract_id))
-        .select(deals::delivered_kg)
-        .load(conn)?;
-    Ok(kg.iter().sum())
-}
-
-/// The contract's lab reports, oldest first.
-pub fn reports(conn: &mut DbConnection, contract_id: &str) -> QueryResult<Vec<ContractLabReport>> {
-    let rows: Vec<ReportRow> = contract_lab_reports::table
-        .filter(contract_lab_reports::contract_id.eq(contract_id))
-        .order(contract_lab_reports::created_at.asc())
-        .load(conn)?;
-    Ok(rows.into_iter().map(ReportRow::view).collect())
-}
-
-pub fn standing(conn: &mut DbConnection, row: &ContractRow) -> Result<ReportStanding, ApiError> {
-    let listing = lots::load_row(conn, &row.listing_id)?;
-    let batch = report_batch_kg(&listing.category_code);
-    let latest: Option<(i64, Option<String>)> = contract_lab_reports::table
-        .filter(contract_lab_reports::contract_id.eq(&row.id))
-        .order(contract_lab_reports::created_at.desc())
-        .select((
-            contract_lab_reports::delivered_before_kg,
-            contract_lab_reports::breach,
-        ))
-        .first(conn)
-        .optional()?;
-    let delivered = delivered_kg(conn, &row.id)?;
-    let (before, breach) = latest.unwrap_or((0, None));
-    let since = (delivered - before).max(0);
-    Ok(ReportStanding {
-        batch_limit_t: batch.map(format_tonnes),
-        delivered_since_t: format_tonnes(since),
-        out_of_date: report_out_of_date(batch, since),
-        breach,
-    })
-}
-
-fn insert_report(
-    conn: &mut DbConnection,
-    catalog: &Catalog,
-    row: &ContractRow,
-    report: &LabReport,
-    values: &Properties,
-    filed_by: Option<&str>,
-) -> Result<Option<String>, ApiError> {
-    let listing = lots::load_row(conn, &row.listing_id)?;
-    let grades: BTreeMap<String, String> = match catalog.category(&listing.category_code) {
-        Some(category) => catalog
-            .grades(category, listing.subtype.as_deref(), values)
-            .into_iter()
-            .map(|(rule, g)| (rule.to_string(), g.grade))
-            .collect(),
-        None => grades_of(conn, &listing.id)?,
-    };
-    let breach = quality_breach(&row.bounds(), &row.grades_wanted(), values, &grades);
-    diesel::insert_into(contract_lab_reports::table)
-        .values((
-            contract_lab_reports::id.eq(new_id()),
-            contract_lab_reports::contract_id.eq(&row.id),
-            contract_lab_reports::lab_name.eq(&report.lab_name),
-            contract_lab_reports::report_no.eq(&report.report_no),
-            contract_lab_reports::sampled_on.eq(report.sampled_on),
-            contract_lab_reports::properties
-                .eq(serde_json::to_string(values).unwrap_or_else(|_| "{}".into())),
-            contract_lab_reports::grades
-                .eq(serde_json::to_string(&grades).unwrap_or_else(|_| "{}".into())),
-            contract_lab_reports::delivered_before_kg.eq(delivered_kg(conn, &row.id)?),
-            contract_lab_reports::breach.eq(&breach),
-            contract_lab_reports::filed_by.eq(filed_by),
-            contract_lab_reports::created_at.eq(now()),
-        ))
-        .execute(conn)?;
-    Ok(breach)
-}
-
-/// The producer files a new lab report of the stream. Out of bounds, it suspends the contract;
-/// within them, it resumes a suspended contract and releases its held call-off.
-pub fn file_report(
-    conn: &mut DbConnection,
-    catalog: &Catalog,
-    user: &CurrentUser,
-    id: &str,
-    input: &ContractReportInput,
-) -> Result<(ContractRow, ContractEvent), ApiError> {
-    let before = load_row(conn, id)?;
-    if !(before.party(user) || user.is_staff()) {
-        return Err(ApiError::not_found());
-    }
-    if !user.belongs_to(&before.producer_org_id) {
-        return Err(ApiError::forbidden(
-            "producer_only",
-            "The producer files the stream's lab reports.",
-        ));
-    }
-    if !matches!(
-        before.status,
-        ContractStatus::Active | ContractStatus::Suspended
-    ) {
-        return Err(ApiError::conflict(
-            "invalid_state",
-            format!(
-                "A contract that is {} takes no lab reports.",
-                before.status.label()
-            ),
-        ));
-    }
-    let listing = lots::load_row(conn, &before.listing_id)?;
-    let mut c = Checks::default();
-    if let Some(category) = catalog.category(&listing.category_code) {
-        c.0.extend(Catalog::check_properties(
-            category,
-            &input.properties,
-            "properties",
-        ));
-    }
-    if input
-        .lab_report
-        .sampled_on
-        .is_some_and(|d| d > now().date())
-    {
-        c.push(
-            "lab_report.sampled_on",
-            "in_future",
-            "must not be after today",
-        );
-    }
-    c.finish()?;
-    let breach = insert_report(
-        conn,
-        catalog,
-        &before,
-        &input.lab_report,
-        &input.properties,
-        Some(&user.id),
-    )?;
-    let event = match (&breach, before.status) {
-        (Some(_), ContractStatus::Active) => ContractEvent::Suspend,
-        (None, ContractStatus::Suspended) => ContractEvent::Resume,
-        _ => {
-            record(
-                conn,
-                &user.id,
-                "contract.lab_report",
-                Some(&before),
-                &before,
-                None,
-            )?;
-            return Ok((before, ContractEvent::Counter));
-        }
-    };
-    let reason = breach.map(|b| format!("lab report out of bounds: {b}"));
-    let after = suspend_or_resume(conn, &before, event, reason.as_deref())?;
-    record(
-        conn,
-        &user.id,
-        "contract.lab_report",
-        Some(&before),
-        &after,
-        reason.as_deref(),
-    )?;
-    Ok((after, event))
 }
 
 /// Suspends or resumes a contract and tells both parties and staff.
@@ -1156,7 +886,7 @@ fn summary(row: &ContractRow, title: &str) -> String {
     )
 }
 
-fn record(
+pub(super) fn record(
     conn: &mut DbConnection,
     actor: &str,
     action: &str,

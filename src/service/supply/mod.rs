@@ -6,18 +6,20 @@
 pub mod call_offs;
 pub mod contracts;
 pub mod forecast;
+pub mod lab_reports;
 pub mod profiles;
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::DbConnection;
-use crate::domain::supply::ContractEvent;
+use crate::domain::supply::{ContractEvent, ContractStatus};
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::market::catalog::Catalog;
 use call_offs::CallOff;
-use contracts::{Contract, ContractLabReport, ContractReportInput, ContractRow, ReportStanding};
+use contracts::{Contract, ContractDecisionRequest, ContractRow};
+use lab_reports::{ContractLabReport, ContractReportInput, ReportStanding};
 
 /// A contract with its call-offs, lab reports and the standing of the latest report.
 #[derive(Debug, Serialize, ToSchema)]
@@ -33,8 +35,8 @@ pub fn detail(conn: &mut DbConnection, row: &ContractRow) -> Result<ContractDeta
     Ok(ContractDetail {
         contract: row.view(),
         call_offs: call_offs::of_contract(conn, &row.id)?,
-        lab_reports: contracts::reports(conn, &row.id)?,
-        report_standing: contracts::standing(conn, row)?,
+        lab_reports: lab_reports::reports(conn, &row.id)?,
+        report_standing: lab_reports::standing(conn, row)?,
     })
 }
 
@@ -59,9 +61,25 @@ pub fn file_report(
     id: &str,
     input: &ContractReportInput,
 ) -> Result<ContractDetail, ApiError> {
-    let (row, event) = contracts::file_report(conn, catalog, user, id, input)?;
-    if event == ContractEvent::Resume {
+    let (row, event) = lab_reports::file(conn, catalog, user, id, input)?;
+    if event == Some(ContractEvent::Resume) {
         call_offs::release_held(conn, &row.id)?;
     }
     detail(conn, &row)
+}
+
+/// Staff decide an agreed contract; an approved one takes the lot's current lab values as its
+/// first report.
+pub fn decide(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    user: &CurrentUser,
+    id: &str,
+    req: &ContractDecisionRequest,
+) -> Result<ContractRow, ApiError> {
+    let row = contracts::decide(conn, user, id, req)?;
+    if row.status == ContractStatus::Active {
+        lab_reports::file_first(conn, catalog, &row)?;
+    }
+    Ok(row)
 }
