@@ -98,6 +98,22 @@ async fn deliver(app: &TestApp, m: &Market, deal: &str, trucks: usize) {
     }
 }
 
+/// The receiver calls `tonnes` of `month` off the contract at `path`.
+async fn call_off(
+    app: &TestApp,
+    m: &Market,
+    path: &str,
+    month: &str,
+    tonnes: &str,
+) -> reqwest::Response {
+    app.post(
+        &format!("{path}/call-offs"),
+        Some(&m.receiver.access),
+        &json!({"month": month, "called_t": tonnes}),
+    )
+    .await
+}
+
 async fn complete(app: &TestApp, m: &Market, deal: &str) {
     ok(
         app.post(
@@ -202,14 +218,8 @@ async fn a_contract_from_proposal_to_its_end_with_emails_over_smtp() {
     assert_eq!(c["status"], "agreed");
     mail_about(&app, slag, "Supply contract agreed", 1).await;
     // Nothing is called off before the alliance approves.
-    let call = |month: &str, tonnes: &str| json!({"month": month, "called_t": tonnes});
     assert_problem(
-        app.post(
-            &format!("{path}/call-offs"),
-            Some(&m.receiver.access),
-            &call(&start, "400"),
-        )
-        .await,
+        call_off(&app, &m, &path, &start, "400").await,
         409,
         "invalid_state",
     )
@@ -231,26 +241,12 @@ async fn a_contract_from_proposal_to_its_end_with_emails_over_smtp() {
 
     // Month one: called 400 t within the band; 240 t delivered, short of the 300 t minimum.
     assert_problem(
-        app.post(
-            &format!("{path}/call-offs"),
-            Some(&m.receiver.access),
-            &call(&start, "700"),
-        )
-        .await,
+        call_off(&app, &m, &path, &start, "700").await,
         422,
         "validation_failed",
     )
     .await;
-    let first = ok(
-        app.post(
-            &format!("{path}/call-offs"),
-            Some(&m.receiver.access),
-            &call(&start, "400"),
-        )
-        .await,
-        201,
-    )
-    .await;
+    let first = ok(call_off(&app, &m, &path, &start, "400").await, 201).await;
     assert_eq!(first["status"], "approved");
     let expected_first = if quarter(&start) == quarter(&end) {
         "18.00"
@@ -275,28 +271,14 @@ async fn a_contract_from_proposal_to_its_end_with_emails_over_smtp() {
     assert!(c["call_offs"][0]["settled_amount_yuan"].is_string());
     // A month is called off once.
     assert_problem(
-        app.post(
-            &format!("{path}/call-offs"),
-            Some(&m.receiver.access),
-            &call(&start, "400"),
-        )
-        .await,
+        call_off(&app, &m, &path, &start, "400").await,
         422,
         "validation_failed",
     )
     .await;
 
     // Month two: 300 t delivered, within the band; 540 t have now left under one report.
-    let second = ok(
-        app.post(
-            &format!("{path}/call-offs"),
-            Some(&m.receiver.access),
-            &call(&month(1), "400"),
-        )
-        .await,
-        201,
-    )
-    .await;
+    let second = ok(call_off(&app, &m, &path, &month(1), "400").await, 201).await;
     let deal = second["deal_id"].as_str().unwrap().to_string();
     deliver(&app, &m, &deal, 10).await;
     complete(&app, &m, &deal).await;
@@ -306,16 +288,7 @@ async fn a_contract_from_proposal_to_its_end_with_emails_over_smtp() {
     assert_eq!(c["report_standing"]["out_of_date"], true);
 
     // Month three is held: the report no longer speaks for the stream. Trucks cannot leave.
-    let third = ok(
-        app.post(
-            &format!("{path}/call-offs"),
-            Some(&m.receiver.access),
-            &call(&end, "400"),
-        )
-        .await,
-        201,
-    )
-    .await;
+    let third = ok(call_off(&app, &m, &path, &end, "400").await, 201).await;
     assert_eq!(third["status"], "on_hold");
     assert_eq!(third["price_per_t"], "18.00");
     assert!(
@@ -571,12 +544,7 @@ async fn the_jobs_open_this_month_and_close_past_months() {
     let c = app.get_json(&path, &m.receiver.access).await;
     assert_eq!(c["status"], "ended");
     assert_problem(
-        app.post(
-            &format!("{path}/call-offs"),
-            Some(&m.receiver.access),
-            &json!({"month": month(0), "called_t": "100"}),
-        )
-        .await,
+        call_off(&app, &m, &path, &month(0), "100").await,
         409,
         "invalid_state",
     )
