@@ -12,7 +12,7 @@ use crate::http::{ReadProblems, WriteProblems, read, write};
 use crate::service::page::{Page, PageQuery};
 use crate::service::supply::call_offs::{self, CallOff, CallOffInput};
 use crate::service::supply::contracts::{
-    self, Contract, ContractDecisionRequest, ContractProposal, ContractTerms,
+    self, Contract, ContractDecisionRequest, ContractInput, ContractTermsInput,
 };
 use crate::service::supply::forecast::{self, ForecastQuery, YardForecast};
 use crate::service::supply::lab_reports::ContractReportInput;
@@ -37,13 +37,13 @@ pub struct ReasonRequest {
 
 /// Proposes a supply contract on a recurring lot: the receiver, or the lot's producer answering a
 /// recurring demand. The other party agrees, counters or declines.
-#[utoipa::path(tag = "contracts", security(("bearer" = [])), request_body = ContractProposal,
+#[utoipa::path(tag = "contracts", security(("bearer" = [])), request_body = ContractInput,
     responses((status = 201, body = ContractDetail), WriteProblems))]
 #[post("/contracts")]
 pub async fn propose_contract(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
-    body: web::Json<ContractProposal>,
+    body: web::Json<ContractInput>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let detail = write(&state, move |conn, app| {
@@ -90,14 +90,14 @@ pub async fn get_contract(
 
 /// The party whose turn it is restates the terms; the other party answers next.
 #[utoipa::path(tag = "contracts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Contract id")), request_body = ContractTerms,
+    params(("id" = String, Path, description = "Contract id")), request_body = ContractTermsInput,
     responses((status = 200, body = ContractDetail), WriteProblems))]
 #[post("/contracts/{id}/counter")]
 pub async fn counter_contract(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<String>,
-    body: web::Json<ContractTerms>,
+    body: web::Json<ContractTermsInput>,
 ) -> ApiResult<web::Json<ContractDetail>> {
     let id = path.into_inner();
     let body = body.into_inner();

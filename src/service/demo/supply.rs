@@ -12,7 +12,7 @@ use crate::service::accounts::access::CurrentUser;
 use crate::service::market::catalog::Catalog;
 use crate::service::supply::call_offs::{self, CallOffInput};
 use crate::service::supply::contracts::{
-    self, ContractDecision, ContractDecisionRequest, ContractProposal,
+    self, ContractDecision, ContractDecisionRequest, ContractInput,
 };
 use crate::service::supply::profiles::{self, IntakeProfileInput, StreamProfileInput};
 
@@ -61,7 +61,7 @@ pub fn seed(
         }))?,
     )?;
     let this = Month::of(now().date());
-    let proposal: ContractProposal = parse(json!({
+    let proposal: ContractInput = parse(json!({
         "listing_id": ash, "demand_id": wanted,
         "terms": {
             "start_month": this.to_string(), "end_month": this.plus(11).to_string(),

@@ -46,7 +46,7 @@ pub struct QuarterPrice {
 /// What the parties agree. A counter-proposal restates them whole.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ContractTerms {
+pub struct ContractTermsInput {
     /// First month of the term, `YYYY-MM`, not before the current month.
     #[schema(pattern = r"^20[0-9]{2}-(0[1-9]|1[0-2])$")]
     pub start_month: String,
@@ -86,14 +86,14 @@ pub struct ContractTerms {
 /// recurring demand.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ContractProposal {
+pub struct ContractInput {
     /// The recurring lot (the stream) the contract draws on.
     #[schema(max_length = 40)]
     pub listing_id: String,
     /// The recurring demand it answers; required when the producer proposes.
     #[schema(max_length = 40)]
     pub demand_id: Option<String>,
-    pub terms: ContractTerms,
+    pub terms: ContractTermsInput,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -113,7 +113,7 @@ pub struct Contract {
     pub min_monthly_t: String,
     pub max_monthly_t: String,
     pub price_per_t: String,
-    pub price_schedule: Vec<QuarterPriceView>,
+    pub price_schedule: Vec<QuarterPrice>,
     pub delivery_terms: DeliveryTerms,
     pub intended_use: IntendedUse,
     pub receiving_site_id: Option<String>,
@@ -123,12 +123,6 @@ pub struct Contract {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct QuarterPriceView {
-    pub quarter: String,
-    pub price_per_t: String,
 }
 
 #[derive(Queryable, Debug, Clone)]
@@ -221,9 +215,9 @@ impl ContractRow {
             price_schedule: self
                 .schedule()
                 .into_iter()
-                .map(|(quarter, fen)| QuarterPriceView {
+                .map(|(quarter, fen)| QuarterPrice {
                     quarter,
-                    price_per_t: format_yuan(fen),
+                    price_per_t: Yuan::of(format_yuan(fen)),
                 })
                 .collect(),
             delivery_terms: self.delivery_terms,
@@ -263,7 +257,7 @@ fn check_terms(
     catalog: &Catalog,
     listing: &ListingRow,
     receiver_org: &str,
-    terms: &ContractTerms,
+    terms: &ContractTermsInput,
 ) -> Result<StoredTerms, ApiError> {
     let mut c = Checks::default();
     let this_month = Month::of(now().date());
@@ -399,7 +393,7 @@ pub fn propose(
     conn: &mut DbConnection,
     catalog: &Catalog,
     user: &CurrentUser,
-    input: &ContractProposal,
+    input: &ContractInput,
 ) -> Result<ContractRow, ApiError> {
     let org = user.require_verified_member()?.to_string();
     let listing = stream(conn, &input.listing_id).map_err(|e| {
@@ -488,7 +482,7 @@ pub fn counter(
     catalog: &Catalog,
     user: &CurrentUser,
     id: &str,
-    terms: &ContractTerms,
+    terms: &ContractTermsInput,
 ) -> Result<ContractRow, ApiError> {
     let before = load_row(conn, id)?;
     let other = turn(user, &before, ContractEvent::Counter)?;
