@@ -229,6 +229,14 @@ pub fn coverage(stream: &Profile, demand: &Profile) -> Coverage {
     Coverage { by_month, overall }
 }
 
+/// Tonnes held in `month` by contracts given as (first month, last month, monthly tonnes).
+pub fn held_in(held: &[(Month, Month, i64)], month: Month) -> i64 {
+    held.iter()
+        .filter(|(s, e, _)| *s <= month && month <= *e)
+        .map(|(.., kg)| kg)
+        .sum()
+}
+
 /// What a stream can still promise each month: its generation less what contracts hold.
 pub fn uncommitted(generation: &Profile, committed: &Profile) -> Profile {
     std::array::from_fn(|m| (generation[m] - committed[m]).max(0))

@@ -19,7 +19,9 @@ use crate::domain::grading::{Properties, at_least};
 use crate::domain::listing::{DeliveryTerms, ListingStatus, bounding_box};
 use crate::domain::matching::{Breakdown, Lot, Params, Ranked, Want, evaluate, rank};
 use crate::domain::organization::OrgKind;
-use crate::domain::supply::{ContractStatus, Month, Profile, flat, parse_profile, uncommitted};
+use crate::domain::supply::{
+    ContractStatus, Month, Profile, flat, held_in, parse_profile, uncommitted,
+};
 use crate::domain::uses;
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
@@ -257,11 +259,7 @@ fn free_tonnage(
             let mut committed: Profile = [0; 12];
             if let Some(contracts) = by_stream.get(id) {
                 for month in (0..12).map(|i| this.plus(i)) {
-                    committed[month.index()] = contracts
-                        .iter()
-                        .filter(|(s, e, _)| *s <= month && month <= *e)
-                        .map(|(.., kg)| kg)
-                        .sum();
+                    committed[month.index()] = held_in(contracts, month);
                 }
             }
             (id.to_string(), uncommitted(&made, &committed))

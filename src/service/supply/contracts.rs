@@ -19,7 +19,7 @@ use crate::domain::notification::NotificationKind;
 use crate::domain::offer::IntendedUse;
 use crate::domain::quantity::{format_tonnes, format_yuan};
 use crate::domain::supply::{
-    ContractEvent, ContractStatus, MAX_TERM_MONTHS, Month, parse_quarter, transition,
+    ContractEvent, ContractStatus, MAX_TERM_MONTHS, Month, held_in, parse_quarter, transition,
 };
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
@@ -31,7 +31,7 @@ use crate::service::market::offers::check_use;
 use crate::service::matching::demands::{self, check_quality_terms};
 use crate::service::notifications::{Notice, notify_owners, notify_staff};
 use crate::service::page::{Page, PageQuery};
-use crate::service::supply::profiles::{self, committed, held_in};
+use crate::service::supply::profiles::{self, committed};
 
 /// A price for one quarter of the term.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]

@@ -13,7 +13,7 @@ use crate::db::schema::{listings, stream_profiles, supply_contracts};
 use crate::db::{DbConnection, now};
 use crate::domain::listing::ListingStatus;
 use crate::domain::quantity::format_tonnes;
-use crate::domain::supply::{ContractStatus, Month, Profile, days_to_fill};
+use crate::domain::supply::{ContractStatus, Month, Profile, days_to_fill, held_in};
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::supply::profiles;
@@ -124,12 +124,7 @@ pub fn yards_filling(
         // (the thirteenth, if reached, shares January's index and figures: close enough).
         let mut offtake: Profile = [0; 12];
         for month in &window {
-            offtake[month.index()] = contracts.get(&id).map_or(0, |held| {
-                held.iter()
-                    .filter(|(s, e, _)| s <= month && month <= e)
-                    .map(|(.., kg)| kg)
-                    .sum()
-            });
+            offtake[month.index()] = contracts.get(&id).map_or(0, |held| held_in(held, *month));
         }
         let (stock, capacity) = (stock.unwrap_or_default(), capacity.unwrap_or_default());
         if let Some(days) = days_to_fill(stock, capacity, &made, &offtake, today, within) {

@@ -14,7 +14,7 @@ use crate::db::schema::{intake_profiles, stream_profiles, supply_contracts};
 use crate::db::{DbConnection, now};
 use crate::domain::listing::SupplyPattern;
 use crate::domain::quantity::format_tonnes;
-use crate::domain::supply::{ContractStatus, Month, Profile, flat, parse_profile};
+use crate::domain::supply::{ContractStatus, Month, Profile, flat, held_in, parse_profile};
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::audit::{self, Entry};
@@ -147,14 +147,6 @@ pub fn committed(
         .filter(|(id, ..)| Some(id.as_str()) != except)
         .filter_map(|(_, s, e, kg)| Some((Month::parse(&s)?, Month::parse(&e)?, kg)))
         .collect())
-}
-
-/// Tonnes contracts hold of a stream in `month`.
-pub fn held_in(held: &[(Month, Month, i64)], month: Month) -> i64 {
-    held.iter()
-        .filter(|(s, e, _)| *s <= month && month <= *e)
-        .map(|(_, _, kg)| kg)
-        .sum()
 }
 
 fn recurring_lot(
