@@ -9,6 +9,7 @@ pub mod domain;
 pub mod email;
 pub mod error;
 pub mod http;
+pub mod pages;
 pub mod service;
 pub mod startup;
 pub mod telemetry;

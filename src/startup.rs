@@ -93,6 +93,7 @@ impl Application {
                 .app_data(problems::query_config())
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api-spec/openapi.json", spec.clone()))
                 .service(web::redirect("/docs", "/docs/").permanent())
+                .configure(crate::pages::routes)
                 .default_service(web::to(problems::fallback))
                 .wrap(from_fn(problems::refuse_nul))
                 .wrap(from_fn(problems::security_headers))

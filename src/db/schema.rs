@@ -442,6 +442,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    city_profiles (region_code) {
+        region_code -> Text,
+        name_zh -> Text,
+        name_en -> Text,
+        logo_text -> Text,
+        districts -> Text,
+        traded_target_kg -> Nullable<BigInt>,
+        co2_target_t -> Nullable<Double>,
+        version -> BigInt,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     output_values (year, region_code) {
         year -> Integer,
         region_code -> Text,
@@ -609,6 +624,7 @@ diesel::joinable!(contract_lab_reports -> supply_contracts (contract_id));
 diesel::joinable!(stream_profiles -> listings (listing_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    city_profiles,
     organizations,
     sites,
     users,

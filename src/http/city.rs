@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
 use crate::http::stats::wants_csv;
-use crate::http::{ReadProblems, WriteProblems};
+use crate::http::{ReadProblems, WriteProblems, if_match, tagged};
 use crate::service::city::capacities::{self, Capacity, CapacityDecision, CapacityInput};
 use crate::service::city::declarations::{
     self, Declaration, DeclarationInput, DeclarationQuery, Missing, MissingQuery,
@@ -18,6 +18,7 @@ use crate::service::city::indicators::{self, Indicator, IndicatorInput};
 use crate::service::city::key_projects::{
     self, KeyProject, KeyProjectDecision, KeyProjectDetail, KeyProjectInput, ReportInput,
 };
+use crate::service::city::profile::{self, CityProfile, CityProfileInput};
 use crate::service::page::{Page, PageQuery};
 use crate::startup::AppState;
 
@@ -356,5 +357,42 @@ pub async fn list_indicators(
             .db
             .read(move |conn| indicators::list(conn, &page))
             .await?,
+    ))
+}
+
+/// The city as its public pages show it: names, logo text, district names and the exchange's
+/// yearly targets. Public.
+#[utoipa::path(tag = "city", responses((status = 200, body = CityProfile), ReadProblems))]
+#[get("/city/profile")]
+pub async fn get_city_profile(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let found = state.db.read(|conn| Ok(profile::get(conn)?)).await?;
+    Ok(tagged(
+        actix_web::http::StatusCode::OK,
+        found.version,
+        &found,
+    ))
+}
+
+/// Staff set the city's profile; send `If-Match` with the version read to guard a colleague's edit.
+#[utoipa::path(tag = "city", security(("bearer" = [])), request_body = CityProfileInput,
+    params(("If-Match" = Option<String>, Header, description = "The version read (`ETag`)")),
+    responses((status = 200, body = CityProfile), WriteProblems))]
+#[put("/city/profile")]
+pub async fn set_city_profile(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    body: web::Json<CityProfileInput>,
+) -> ApiResult<HttpResponse> {
+    let version = if_match(&req);
+    let body = body.into_inner();
+    let saved = state
+        .db
+        .write(move |conn| profile::set(conn, &user, &body, version))
+        .await?;
+    Ok(tagged(
+        actix_web::http::StatusCode::OK,
+        saved.version,
+        &saved,
     ))
 }

@@ -252,6 +252,8 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(city::create_indicator)
         .service(city::update_indicator)
         .service(city::list_indicators)
+        .service(city::get_city_profile)
+        .service(city::set_city_profile)
         .service(listings::create_listing)
         .service(listings::search_listings)
         .service(listings::get_listing)

@@ -638,8 +638,9 @@ async fn the_demo_city_has_every_figure() {
         .collect();
     assert_eq!(statuses.len(), 5);
     assert!(!statuses.contains(&"no_data"), "{statuses:?}");
-    // The public summary of the demo city: four producers, one per category, so the categories
-    // are withheld and the totals shown.
+    // The public summary of the demo city: fly ash and gypsum have three declarants each and
+    // show; slag and gangue have one each and are withheld, and so is every district (one
+    // producer each) — its intensity included.
     let public: Value = app
         .get("/api/v1/city/summary?year=2026")
         .await
@@ -647,11 +648,23 @@ async fn the_demo_city_has_every_figure() {
         .await
         .unwrap();
     assert!(public["totals"].is_object());
-    assert!(
-        public["by_category"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|c| c["figures"].is_null())
+    let shown: Vec<&str> = public["by_category"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| !c["figures"].is_null())
+        .map(|c| c["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(shown, ["SW02", "SW06"]);
+    let regions: Vec<&str> = public["intensity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["region_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        regions,
+        ["150200"],
+        "a district's intensity gives away its producer"
     );
 }

@@ -13,6 +13,7 @@ mod listings;
 mod matching;
 mod ops;
 mod outbox;
+mod pages;
 mod rules;
 mod schema;
 mod security;

@@ -419,8 +419,19 @@ pub fn declared(conn: &mut DbConnection, year: i32, public: bool) -> QueryResult
         .order(output_values::region_code.asc())
         .select((output_values::region_code, output_values::value_fen))
         .load(conn)?;
+    // In public, a district's intensity would give away its generation: shown only where its
+    // figures are (and the city's only where the totals are).
+    let visible = |region: &str| {
+        let cell = if region.ends_with("00") {
+            Some(&this.total)
+        } else {
+            this.by_district.get(region)
+        };
+        !public || cell.is_some_and(|c| c.organizations.len() >= MIN_PUBLIC_CELL)
+    };
     let intensity = outputs
         .into_iter()
+        .filter(|(region, _)| visible(region))
         .map(|(region, fen)| {
             let generated: i64 = if region.ends_with("00") {
                 this.by_district

@@ -359,6 +359,14 @@ pub fn update(
     Ok(view)
 }
 
+/// Every indicator, as the public dashboard shows them.
+pub fn all(conn: &mut DbConnection) -> Result<Vec<Indicator>, ApiError> {
+    let rows: Vec<IndicatorRow> = indicators::table.order(indicators::id.asc()).load(conn)?;
+    let current = Current::load(conn)?;
+    let today = now().date();
+    Ok(rows.into_iter().map(|r| r.view(&current, today)).collect())
+}
+
 /// Every indicator with its progress and status: public (city-level figures only).
 pub fn list(conn: &mut DbConnection, page: &PageQuery) -> Result<Page<Indicator>, ApiError> {
     let limit = page.limit()?;

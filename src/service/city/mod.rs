@@ -7,4 +7,5 @@ pub mod declarations;
 pub mod figures;
 pub mod indicators;
 pub mod key_projects;
+pub mod profile;
 pub mod stats;

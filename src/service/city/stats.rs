@@ -103,6 +103,15 @@ pub struct Co2ByUse {
     pub factor_version: String,
 }
 
+/// Delivered tonnes from a producing district to a use: the dashboard's flow diagram.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct DistrictToUse {
+    /// The lot's district (GB/T 2260).
+    pub region_code: String,
+    pub intended_use: String,
+    pub delivered_t: String,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Flows {
     pub rows: Vec<FlowRow>,
@@ -117,6 +126,8 @@ pub struct Flows {
     pub co2: Vec<Co2ByUse>,
     pub co2_net_t: f64,
     pub factor_version: String,
+    /// Completed deals' delivered tonnes by producing district and use, in that order.
+    pub district_to_use: Vec<DistrictToUse>,
 }
 
 /// The public summary: no organization names, no prices.
@@ -128,6 +139,9 @@ pub struct Summary {
     pub deals_by_state: BTreeMap<String, i64>,
     pub co2_net_t: f64,
     pub factor_version: String,
+    /// Completed deals' delivered tonnes by producing district and use: the exchange's own
+    /// trades, like `by_category`, not anyone's declarations.
+    pub district_to_use: Vec<DistrictToUse>,
 }
 
 fn month(t: NaiveDateTime) -> String {
@@ -341,6 +355,7 @@ fn compute(conn: &mut DbConnection, period: &Period) -> Result<Flows, ApiError> 
         }
     }
     let mut by_use: BTreeMap<&str, (i64, f64, f64)> = BTreeMap::new();
+    let mut to_use: BTreeMap<(&str, &str), i64> = BTreeMap::new();
     let mut credit: HashMap<(&str, Option<&str>, IntendedUse), f64> = HashMap::new();
     for (receiver, category, region, completed_at, kg, use_, lat, lon, subtype, to_site) in
         &completed
@@ -368,6 +383,7 @@ fn compute(conn: &mut DbConnection, period: &Period) -> Result<Flows, ApiError> 
             .and_then(|s| site_at.get(s))
             .or_else(|| receiver_site.get(receiver))
             .map_or(0.0, |(rlat, rlon)| haversine_km(*lat, *lon, *rlat, *rlon));
+        *to_use.entry((region.as_str(), use_.as_str())).or_default() += kg;
         let entry = by_use.entry(use_.as_str()).or_default();
         entry.0 += kg;
         entry.1 += tonnes * factor;
@@ -390,6 +406,14 @@ fn compute(conn: &mut DbConnection, period: &Period) -> Result<Flows, ApiError> 
         })
         .collect();
     let co2_net_t = round(co2.iter().map(|c| c.net_t).sum(), 3);
+    let district_to_use = to_use
+        .into_iter()
+        .map(|((region, use_), kg)| DistrictToUse {
+            region_code: region.to_string(),
+            intended_use: use_.to_string(),
+            delivered_t: format_tonnes(kg),
+        })
+        .collect();
 
     // Median days from publication to first offer.
     let published: HashMap<String, NaiveDateTime> = listings::table
@@ -447,6 +471,7 @@ fn compute(conn: &mut DbConnection, period: &Period) -> Result<Flows, ApiError> 
         co2,
         co2_net_t,
         factor_version: version,
+        district_to_use,
     })
 }
 
@@ -459,6 +484,7 @@ pub fn summary(conn: &mut DbConnection, period: &Period) -> Result<Summary, ApiE
         deals_by_state: f.deals_by_state,
         co2_net_t: f.co2_net_t,
         factor_version: f.factor_version,
+        district_to_use: f.district_to_use,
     })
 }
 

@@ -14,6 +14,7 @@ use crate::service::city::declarations::{self, DeclarationInput};
 use crate::service::city::figures::{self, OutputValueInput};
 use crate::service::city::indicators::{self, IndicatorInput};
 use crate::service::city::key_projects::{self, KeyProjectDecision, KeyProjectInput, ReportInput};
+use crate::service::city::profile::{self, CityProfileInput};
 use crate::service::market::catalog::Catalog;
 
 fn parse<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, ApiError> {
@@ -73,6 +74,49 @@ const STREAMS: &[Stream] = &[
         disposed: 200.0,
         prior_stock: 0.0,
         stock_2024: 60_000.0,
+    },
+    // Side streams: the steel works' captive power plant and sinter desulfurisation, and each
+    // power plant's other residue — so fly ash and gypsum have three declarants each and show
+    // in the public report.
+    Stream {
+        email: "steel@demo.wufei.local",
+        category: "SW02",
+        generated: 6_000.0,
+        in_house: 0.30,
+        sent_out: 0.60,
+        disposed: 100.0,
+        prior_stock: 0.0,
+        stock_2024: 50_000.0,
+    },
+    Stream {
+        email: "steel@demo.wufei.local",
+        category: "SW06",
+        generated: 3_000.0,
+        in_house: 0.00,
+        sent_out: 0.70,
+        disposed: 200.0,
+        prior_stock: 0.0,
+        stock_2024: 20_000.0,
+    },
+    Stream {
+        email: "jiuyuan-power@demo.wufei.local",
+        category: "SW06",
+        generated: 7_000.0,
+        in_house: 0.00,
+        sent_out: 0.85,
+        disposed: 150.0,
+        prior_stock: 0.0,
+        stock_2024: 30_000.0,
+    },
+    Stream {
+        email: "donghe-power@demo.wufei.local",
+        category: "SW02",
+        generated: 9_000.0,
+        in_house: 0.05,
+        sent_out: 0.80,
+        disposed: 300.0,
+        prior_stock: 200.0,
+        stock_2024: 120_000.0,
     },
 ];
 
@@ -147,7 +191,8 @@ pub fn seed(conn: &mut DbConnection, catalog: &Catalog) -> Result<(), ApiError> 
         }
     }
     seed_projects(conn, catalog, &staff)?;
-    seed_indicators(conn, &staff)
+    seed_indicators(conn, &staff)?;
+    seed_profile(conn, &staff)
 }
 
 /// name, owner, category, capacity t/yr, investment yuan, planned start and completion, and the
@@ -245,5 +290,27 @@ fn seed_indicators(conn: &mut DbConnection, staff: &CurrentUser) -> Result<(), A
         let input: IndicatorInput = parse(v)?;
         indicators::create(conn, staff, &input)?;
     }
+    Ok(())
+}
+
+/// The city as its dashboard shows it: Baotou's names, its districts (GB/T 2260) and the
+/// exchange's targets for the year.
+fn seed_profile(conn: &mut DbConnection, staff: &CurrentUser) -> Result<(), ApiError> {
+    let input: CityProfileInput = parse(json!({
+        "region_code": "150200", "name_zh": "包头市", "name_en": "Baotou", "logo_text": "无废包头",
+        "districts": [
+            {"code": "150202", "name_zh": "东河区", "name_en": "Donghe"},
+            {"code": "150203", "name_zh": "昆都仑区", "name_en": "Kundulun"},
+            {"code": "150204", "name_zh": "青山区", "name_en": "Qingshan"},
+            {"code": "150205", "name_zh": "石拐区", "name_en": "Shiguai"},
+            {"code": "150206", "name_zh": "白云鄂博矿区", "name_en": "Bayan Obo"},
+            {"code": "150207", "name_zh": "九原区", "name_en": "Jiuyuan"},
+            {"code": "150221", "name_zh": "土默特右旗", "name_en": "Tumed Right Banner"},
+            {"code": "150222", "name_zh": "固阳县", "name_en": "Guyang"},
+            {"code": "150223", "name_zh": "达尔罕茂明安联合旗", "name_en": "Darhan Muminggan"}
+        ],
+        "traded_target_t": 20000.0, "co2_target_t": 1000.0
+    }))?;
+    profile::set(conn, staff, &input, None)?;
     Ok(())
 }

@@ -495,6 +495,109 @@ fn seed_trade(
         &o.id,
         "the gate fee asked is above our price list",
     )?;
+
+    // Deliveries completed this year, so the city's flows and CO2 show: from four districts to
+    // five uses.
+    let restoration = user(conn, "restoration@demo.wufei.local")?;
+    let restoration_site = first_site(conn, &restoration)?;
+    for (buyer, site, producer, lot, price, use_, plate, gross, form, loads) in [
+        (
+            &cement,
+            &cement_site,
+            power,
+            ash,
+            "35.00",
+            IntendedUse::Cement,
+            "蒙B·D100",
+            49_000,
+            "powder",
+            4,
+        ),
+        (
+            &cement,
+            &cement_site,
+            donghe,
+            gypsum,
+            "-5.00",
+            IntendedUse::Cement,
+            "蒙B·D200",
+            46_000,
+            "granular",
+            4,
+        ),
+        (
+            &roads,
+            &roads_site,
+            steel,
+            slag,
+            "-15.00",
+            IntendedUse::RoadBase,
+            "蒙B·D300",
+            47_500,
+            "granular",
+            4,
+        ),
+        (
+            &cement,
+            &cement_site,
+            power,
+            ash,
+            "35.00",
+            IntendedUse::Concrete,
+            "蒙B·D400",
+            48_200,
+            "powder",
+            4,
+        ),
+        (
+            &bricks,
+            &bricks_site,
+            coal,
+            gangue,
+            "-7.00",
+            IntendedUse::BricksBlocks,
+            "蒙B·D500",
+            48_000,
+            "granular",
+            16,
+        ),
+        (
+            &restoration,
+            &restoration_site,
+            coal,
+            gangue,
+            "-8.00",
+            IntendedUse::BackfillRestoration,
+            "蒙B·D600",
+            49_400,
+            "granular",
+            16,
+        ),
+    ] {
+        // Truckloads of whole tonnes, enough for the lot's minimum order.
+        let per_truck = (gross - 16_000) / 1000 * 1000;
+        let tonnes = (loads * per_truck / 1000).to_string();
+        let o = offers::place(conn, buyer, lot, &offer(&tonnes, price, use_, site)?)?;
+        let deal = acceptance::accept(conn, &trade, producer, &o.id, None)?.deal;
+        if deal.status == crate::domain::deal::DealStatus::PendingApproval {
+            deals::decide(conn, staff, &deal.id, &approve)?;
+        }
+        for n in 1..=loads {
+            let load = transfers::record_transfer(
+                conn,
+                producer,
+                &deal.id,
+                &truck(&format!("{plate}{n}"), 16_000 + per_truck, 16_000, form)?,
+                &trade,
+            )?;
+            let receipt: ReceiptRequest =
+                serde_json::from_value(json!({"received_net_kg": per_truck,
+                "received_at": "2026-11-20T11:00:00Z", "received_by": "李强"}))
+                .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+            transfers::receive(conn, buyer, &deal.id, &load.id, &receipt, 20)?;
+        }
+        deals::complete(conn, buyer, &deal.id)?;
+    }
     seed_demands(conn, catalog)?;
     supply::seed(conn, catalog, staff)
 }

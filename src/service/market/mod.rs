@@ -2,6 +2,7 @@
 //! deals they become with their truckloads.
 
 pub mod acceptance;
+pub mod board;
 pub mod catalog;
 pub mod deals;
 pub mod listings;
