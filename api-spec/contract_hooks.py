@@ -60,6 +60,7 @@ BUSINESS_RULES = {
     "unknown_organization": "a key project's owner must be an organization of the exchange (data)",
     "invalid_email": "email addresses are checked by the validator crate's rule, stricter than JSON Schema's `format: email`",
     "equals_baseline": "an indicator's target must differ from its baseline, another field of the same body",
+    "invalid_region": "a district's code must lie within the city's code, another field of the same body",
     # Supply contracts
     "term_too_long": "a contract's term runs at most 36 months from its start, another field of the same body",
     "beyond_availability": "a contract's term must end within its lot's availability, which is data",
@@ -67,7 +68,7 @@ BUSINESS_RULES = {
     "outside_band": "a call-off's tonnage must fall within the contract's stored monthly band",
     "unknown_listing": "a contract draws on a lot of the exchange (data)",
     "unknown_demand": "a contract answers a recurring demand the caller may answer (data)",
-    "duplicate": "each quarter appears once in a price schedule: uniqueness by one member of the items",
+    "duplicate": "each quarter appears once in a price schedule, each district once in a city profile: uniqueness by one member of the items",
     # Trade
     "version_mismatch": "If-Match must name the current version, which is data",
     "idempotency_key_reused": "an Idempotency-Key reused with another body",
