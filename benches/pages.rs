@@ -51,7 +51,10 @@ async fn run(db: BenchDb) {
                 async move {
                     let Ok(res) = req.await else { return false };
                     if let Some(ms) = render_ms(&res) {
-                        renders.lock().unwrap().push(Duration::from_secs_f64(ms / 1000.0));
+                        renders
+                            .lock()
+                            .unwrap()
+                            .push(Duration::from_secs_f64(ms / 1000.0));
                     }
                     res.status().is_success() && res.bytes().await.is_ok()
                 }
@@ -60,7 +63,8 @@ async fn run(db: BenchDb) {
             report(&format!("GET {path}, {concurrency} in flight"), lat, wall);
             let mut renders = renders.into_inner().unwrap();
             renders.sort();
-            let pct = |p: f64| renders[((renders.len() as f64 * p) as usize).min(renders.len() - 1)];
+            let pct =
+                |p: f64| renders[((renders.len() as f64 * p) as usize).min(renders.len() - 1)];
             println!(
                 "  server render (Server-Timing){:>44} p50 {:>7.2} ms   p99 {:>7.2} ms",
                 "",

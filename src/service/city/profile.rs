@@ -72,8 +72,8 @@ pub struct CityProfileInput {
     #[schema(max_items = 40)]
     #[validate(length(max = 40))]
     pub districts: Vec<DistrictName>,
-    /// Tonnes to be traded on the exchange in a year.
-    #[schema(exclusive_minimum = 0, maximum = 1e9)]
+    /// Tonnes to be traded on the exchange in a year (kilograms are the finest unit).
+    #[schema(minimum = 0.001, maximum = 1e9)]
     pub traded_target_t: Option<f64>,
     /// Net t CO2 to be avoided through the exchange in a year.
     #[schema(exclusive_minimum = 0, maximum = 1e9)]
@@ -192,13 +192,23 @@ fn check(req: &CityProfileInput) -> Result<(), ApiError> {
         c.text(&format!("{field}.name_zh"), &d.name_zh, 1, 40);
         c.text(&format!("{field}.name_en"), &d.name_en, 1, 60);
     }
-    for (field, target) in [
-        ("traded_target_t", req.traded_target_t),
-        ("co2_target_t", req.co2_target_t),
-    ] {
-        if target.is_some_and(|t| !(t > 0.0 && t <= 1e9)) {
-            c.push(field, "out_of_range", "must be above 0 and at most 1e9");
-        }
+    // Kilograms are what the exchange stores: a traded target below one would round to none.
+    if req
+        .traded_target_t
+        .is_some_and(|t| !(0.001..=1e9).contains(&t))
+    {
+        c.push(
+            "traded_target_t",
+            "out_of_range",
+            "must be at least 0.001 and at most 1e9",
+        );
+    }
+    if req.co2_target_t.is_some_and(|t| !(t > 0.0 && t <= 1e9)) {
+        c.push(
+            "co2_target_t",
+            "out_of_range",
+            "must be above 0 and at most 1e9",
+        );
     }
     c.finish()
 }
