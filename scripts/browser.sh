@@ -20,6 +20,7 @@ if ! "$venv/bin/python" -c "import playwright" 2>/dev/null; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check "playwright>=1.48,<2"
 fi
 
+. scripts/demo-service.sh
 port=18191
 dir="$(mktemp -d)"
 db="wufei_browser_$$"
@@ -35,18 +36,8 @@ cleanup() {
 trap cleanup EXIT
 
 for backend in $backends; do
-  case "$backend" in
-    sqlite) url="sqlite://$dir/browser.db" ;;
-    postgres)
-      psql "$pg" -qc "CREATE DATABASE $db"
-      url="${pg%/*}/$db" ;;
-    *) echo "unknown backend $backend"; exit 2 ;;
-  esac
-  WUFEI_DATABASE_URL="$url" WUFEI_BIND="127.0.0.1:$port" WUFEI_DATA_DIR="$dir/data-$backend" \
-    RUST_LOG=warn "$bin" serve --demo >"$dir/$backend.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 150); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.2; done
-  curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null || { cat "$dir/$backend.log"; exit 1; }
+  start_demo "$backend" "$port" "$dir" "$db"
+  pid=$demo_pid
   shots="target/screenshots/$backend"
   mkdir -p "$shots"
   echo "-- $backend"

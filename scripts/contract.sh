@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Contract check: schemathesis runs every check against api-spec/openapi.json on a live service
 # with demo data, signed in as each role (admin, alliance staff, a producer, a receiver), on SQLite
-# and then PostgreSQL, with a fixed seed. Any server error, schema violation or undocumented status
-# fails, and so does schema-valid data refused for anything but a listed business rule
+# and PostgreSQL side by side (one service and one schemathesis at a time per backend: the two
+# keep both cores busy), with a fixed seed. Any server error, schema violation or undocumented
+# status fails, and so does schema-valid data refused for anything but a listed business rule
 # (api-spec/contract_hooks.py). Needs a built binary (WUFEI_BIN, default target/debug/wufei).
 #   WUFEI_CONTRACT_EXAMPLES  examples per operation and phase (default 15)
 #   WUFEI_CONTRACT_BACKENDS  "sqlite postgres" (default both)
@@ -19,47 +20,34 @@ if ! "$venv/bin/st" --version 2>/dev/null | grep -q "$version"; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$version"
 fi
 
-port=18190
+. scripts/demo-service.sh
 dir="$(mktemp -d)"
 db="wufei_contract_$$"
-pid=""
-stop_service() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=""; fi
-}
 cleanup() {
-  stop_service
+  jobs -p | xargs -r kill 2>/dev/null || true
+  wait 2>/dev/null || true
   psql "$pg" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$dir"
 }
 trap cleanup EXIT
 
-login() {
-  curl -sf -X POST -H 'content-type: application/json' \
-    -d "{\"email\":\"$1@demo.wufei.local\",\"password\":\"Baotou-Demo-Slag-2026\"}" \
-    "http://127.0.0.1:$port/api/v1/auth/login" |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
-}
-
-failed=0
-for backend in $backends; do
-  case "$backend" in
-    sqlite) url="sqlite://$dir/contract.db" ;;
-    postgres)
-      psql "$pg" -qc "CREATE DATABASE $db"
-      url="${pg%/*}/$db" ;;
-    *) echo "unknown backend $backend"; exit 2 ;;
-  esac
-  WUFEI_DATABASE_URL="$url" WUFEI_BIND="127.0.0.1:$port" WUFEI_DATA_DIR="$dir/data-$backend" \
-    RUST_LOG=warn "$bin" serve --demo >"$dir/$backend.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 150); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.2; done
-  curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null || { cat "$dir/$backend.log"; exit 1; }
+# One backend: its own service on its own port, each role in turn. Prints a line per role.
+run_backend() {
+  local backend="$1" port="$2" pid failed=0
+  start_demo "$backend" "$port" "$dir" "$db" || return 1
+  pid=$demo_pid
+  login() {
+    curl -sf -X POST -H 'content-type: application/json' \
+      -d "{\"email\":\"$1@demo.wufei.local\",\"password\":\"Baotou-Demo-Slag-2026\"}" \
+      "http://127.0.0.1:$port/api/v1/auth/login" |
+      python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
+  }
   # Every token first (they last 15 minutes, the runs take a few): schemathesis's own login
   # attempts trip the failed-login throttle.
-  declare -A tokens=()
+  local -A tokens=()
   for role in admin staff steel cement; do tokens[$role]="$(login "$role")"; done
   for role in admin staff steel cement; do
-    log="$dir/st-$backend-$role.txt"
+    local log="$dir/st-$backend-$role.txt"
     if PYTHONPATH=api-spec SCHEMATHESIS_HOOKS=contract_hooks \
         "$venv/bin/st" --config-file api-spec/schemathesis.toml run api-spec/openapi.json \
         --url "http://127.0.0.1:$port" -H "Authorization: Bearer ${tokens[$role]}" \
@@ -72,6 +60,23 @@ for backend in $backends; do
     fi
   done
   grep -E 'panicked' "$dir/$backend.log" | head -n 20 || true
-  stop_service
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  return "$failed"
+}
+
+port=18190
+pids=()
+for backend in $backends; do
+  run_backend "$backend" "$port" >"$dir/out-$backend.txt" 2>&1 &
+  pids+=("$!")
+  port=$((port + 1))
+done
+failed=0
+i=0
+for backend in $backends; do
+  wait "${pids[$i]}" || failed=1
+  cat "$dir/out-$backend.txt"
+  i=$((i + 1))
 done
 exit "$failed"

@@ -160,15 +160,25 @@ fn shell(
     }
 }
 
+/// The language, the year (this one unless asked) and the dashboard's figures for a request.
+async fn dashboard_for(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    params: &DashboardParams,
+) -> ApiResult<(Lang, i32, dashboard::Dashboard)> {
+    let lang = language(req, params.lang.as_deref())?;
+    let year = params.year.unwrap_or_else(|| now().year());
+    let d = read(state, move |conn, _| dashboard::load(conn, year)).await?;
+    Ok((lang, year, d))
+}
+
 async fn dashboard_page(
     req: HttpRequest,
     state: web::Data<AppState>,
     params: web::Query<DashboardParams>,
 ) -> ApiResult<HttpResponse> {
     let started = Instant::now();
-    let lang = language(&req, params.lang.as_deref())?;
-    let year = params.year.unwrap_or_else(|| now().year());
-    let d = read(&state, move |conn, _| dashboard::load(conn, year)).await?;
+    let (lang, year, d) = dashboard_for(&req, &state, &params).await?;
     let title = format!(
         "{} {year}",
         lang.pick("无废城市数据大屏", "Zero-Waste City dashboard")
@@ -206,9 +216,7 @@ async fn dashboard_csv(
     params: web::Query<DashboardParams>,
 ) -> ApiResult<HttpResponse> {
     let started = Instant::now();
-    let lang = language(&req, params.lang.as_deref())?;
-    let year = params.year.unwrap_or_else(|| now().year());
-    let d = read(&state, move |conn, _| dashboard::load(conn, year)).await?;
+    let (lang, _, d) = dashboard_for(&req, &state, &params).await?;
     let chart = path.into_inner();
     let table = d
         .tables(lang, &state.catalog)

@@ -11,7 +11,7 @@ CREATE TABLE city_profiles (
     -- Tonnes traded on the exchange in a year, kg; NULL for none.
     traded_target_kg BIGINT CHECK (traded_target_kg > 0),
     -- Net t CO2 avoided in a year; NULL for none.
-    co2_target_t REAL CHECK (co2_target_t > 0),
+    co2_target_t DOUBLE PRECISION CHECK (co2_target_t > 0),
     version BIGINT NOT NULL,
     updated_by TEXT NOT NULL REFERENCES users (id),
     updated_at TIMESTAMP NOT NULL
