@@ -73,7 +73,7 @@ impl Table {
                 summary { (lang.pick("数据表", "Numbers")) " · " a href=(csv_href) download { "CSV" } }
                 table id={ "table-" (self.id) } data-chart=(self.id) {
                     caption { (self.title) }
-                    thead { tr { th scope="col" { "" } @for c in &self.columns { th scope="col" { (c) } } } }
+                    thead { tr { @for c in &self.columns { th scope="col" { (c) } } } }
                     tbody {
                         @for (key, cells) in &self.rows {
                             tr data-key=(key) {
