@@ -80,16 +80,7 @@ pub fn body(
     profile: &CityProfile,
     catalog: &Catalog,
 ) -> Markup {
-    let category_name = |code: &str| {
-        catalog
-            .categories
-            .iter()
-            .find(|c| c.code == code)
-            .map_or_else(
-                || code.to_string(),
-                |c| format!("{code} {}", lang.pick(&c.name_zh, &c.name_en)),
-            )
-    };
+    let category_name = |code: &str| lang.category(catalog, code);
     let district = |code: &str| profile.district_name(code, lang == Lang::Zh);
     let until = |at: Option<chrono::NaiveDateTime>| {
         at.map_or_else(|| lang.pick("长期", "open-ended").to_string(), day)

@@ -57,17 +57,6 @@ fn api_f64(v: Option<f64>) -> Option<String> {
 }
 
 impl Dashboard {
-    fn category_name(catalog: &Catalog, lang: Lang, code: &str) -> String {
-        catalog
-            .categories
-            .iter()
-            .find(|c| c.code == code)
-            .map_or_else(
-                || code.to_string(),
-                |c| format!("{code} {}", lang.pick(&c.name_zh, &c.name_en)),
-            )
-    }
-
     fn utilisation_target(&self) -> Option<f64> {
         self.indicators
             .iter()
@@ -187,7 +176,7 @@ impl Dashboard {
         for k in &self.report.by_category {
             util_rows.push((
                 k.key.clone(),
-                rate_cells(Self::category_name(catalog, lang, &k.key), &k.figures),
+                rate_cells(lang.category(catalog, &k.key), &k.figures),
             ));
         }
         let utilisation = Table {
@@ -415,7 +404,7 @@ impl Dashboard {
             .iter()
             .map(|k| {
                 (
-                    Self::category_name(catalog, lang, &k.key),
+                    lang.category(catalog, &k.key),
                     k.figures.as_ref().and_then(|f| f.utilisation_rate_pct),
                 )
             })

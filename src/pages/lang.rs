@@ -3,6 +3,7 @@
 //! vocabularies (uses, stages, statuses) are listed here.
 
 use crate::error::ApiError;
+use crate::service::market::catalog::Catalog;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -82,6 +83,18 @@ impl Lang {
     /// The name of the other language, in that language (the switch's label).
     pub fn switch_label(self) -> &'static str {
         self.pick("English", "中文")
+    }
+
+    /// A catalog category: its code and its name (`SW02 粉煤灰`), or the code alone if unknown.
+    pub fn category(self, catalog: &Catalog, code: &str) -> String {
+        catalog
+            .categories
+            .iter()
+            .find(|c| c.code == code)
+            .map_or_else(
+                || code.to_string(),
+                |c| format!("{code} {}", self.pick(&c.name_zh, &c.name_en)),
+            )
     }
 
     /// A use of the material (`IntendedUse`).

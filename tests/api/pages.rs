@@ -232,29 +232,21 @@ async fn staff_set_the_city_shown_on_the_dashboard() {
         .send("PUT", "/api/v1/city/profile", Some(&steel), &body)
         .await;
     assert_eq!(status, 403, "only staff set the city");
-    let set = app
-        .client
-        .put(app.url("/api/v1/city/profile"))
-        .bearer_auth(&staff)
-        .header("If-Match", &tag)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let put_from = |tag: String, body: Value| {
+        app.client
+            .put(app.url("/api/v1/city/profile"))
+            .bearer_auth(&staff)
+            .header("If-Match", tag)
+            .json(&body)
+            .send()
+    };
+    let set = put_from(tag.clone(), body.clone()).await.unwrap();
     assert_eq!(set.status(), 200);
     let after: Value = set.json().await.unwrap();
     assert_eq!(after["traded_target_t"], "12000");
     assert_eq!(after["version"], before["version"].as_i64().unwrap() + 1);
     // A second edit from the old version is stale.
-    let stale = app
-        .client
-        .put(app.url("/api/v1/city/profile"))
-        .bearer_auth(&staff)
-        .header("If-Match", &tag)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let stale = put_from(tag, body.clone()).await.unwrap();
     assert_problem(stale, 412, "version_mismatch").await;
 
     let page = app.get("/dashboard?lang=en").await.text().await.unwrap();
