@@ -194,6 +194,9 @@ impl TestAppBuilder {
             address,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                // Idle connections are dropped before the server's 5 s keep-alive ends: a
+                // request sent on one the server is closing fails with IncompleteMessage.
+                .pool_idle_timeout(std::time::Duration::from_secs(2))
                 .build()
                 .expect("http client"),
             db,

@@ -3,7 +3,6 @@
 //! and the exchange's own yearly targets (tonnes traded, CO2 avoided). The official targets —
 //! utilisation rate, capacity added — stay indicator tasks. The only writer of `city_profiles`.
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -120,8 +119,6 @@ struct ProfileRow {
     traded_target_kg: Option<i64>,
     co2_target_t: Option<f64>,
     version: i64,
-    _updated_by: String,
-    _updated_at: NaiveDateTime,
 }
 
 impl ProfileRow {
@@ -143,6 +140,16 @@ impl ProfileRow {
 pub fn get(conn: &mut DbConnection) -> QueryResult<CityProfile> {
     let row: Option<ProfileRow> = city_profiles::table
         .order(city_profiles::region_code.asc())
+        .select((
+            city_profiles::region_code,
+            city_profiles::name_zh,
+            city_profiles::name_en,
+            city_profiles::logo_text,
+            city_profiles::districts,
+            city_profiles::traded_target_kg,
+            city_profiles::co2_target_t,
+            city_profiles::version,
+        ))
         .first(conn)
         .optional()?;
     Ok(row.map_or_else(
