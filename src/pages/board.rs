@@ -3,7 +3,8 @@
 
 use maud::{Markup, html};
 
-use crate::pages::charts::{PALETTE, px};
+use crate::domain::quantity::format_tonnes;
+use crate::pages::charts::{Cell, PALETTE, Table, px};
 use crate::pages::lang::{Lang, number};
 use crate::service::city::profile::CityProfile;
 use crate::service::market::board::{Board, BoardFilter, DistrictSpot};
@@ -73,12 +74,45 @@ fn map(lang: Lang, spots: &[DistrictSpot], profile: &CityProfile) -> Markup {
     }
 }
 
+/// The map's numbers: tonnes on offer and wanted by district.
+pub fn districts_table(lang: Lang, board: &Board, profile: &CityProfile) -> Table {
+    Table {
+        id: "districts",
+        title: lang
+            .pick(
+                "区县挂牌量与需求量",
+                "Tonnes on offer and wanted by district",
+            )
+            .into(),
+        columns: vec![
+            lang.pick("区县", "District").into(),
+            lang.pick("挂牌（吨）", "On offer (t)").into(),
+            lang.pick("需求（吨）", "Wanted (t)").into(),
+        ],
+        rows: board
+            .districts
+            .iter()
+            .map(|d| {
+                (
+                    d.code.clone(),
+                    vec![
+                        Cell::text(profile.district_name(&d.code, lang == Lang::Zh)),
+                        Cell::figure(t(d.offered_kg), Some(format_tonnes(d.offered_kg))),
+                        Cell::figure(t(d.wanted_kg), Some(format_tonnes(d.wanted_kg))),
+                    ],
+                )
+            })
+            .collect(),
+    }
+}
+
 pub fn body(
     lang: Lang,
     board: &Board,
     filter: &BoardFilter,
     profile: &CityProfile,
     catalog: &Catalog,
+    districts_csv: &str,
 ) -> Markup {
     let category_name = |code: &str| lang.category(catalog, code);
     let district = |code: &str| profile.district_name(code, lang == Lang::Zh);
@@ -127,6 +161,7 @@ pub fn body(
                     (map(lang, &board.districts, profile))
                 }
                 p.note { (lang.pick("示意图，按区县汇总，不显示场地位置。", "Schematic, summed by district; no site is shown.")) }
+                (districts_table(lang, board, profile).html(lang, districts_csv, false))
             }
             section.panel.wide id="panel-lots" {
                 h2 { (lang.pick("挂牌资源", "Lots on offer")) " " span.count data-count=(board.lots_matching) { "(" (board.lots_matching) ")" } }

@@ -36,6 +36,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/dashboard", web::get().to(dashboard_page))
         .route("/dashboard/{chart}.csv", web::get().to(dashboard_csv))
         .route("/board", web::get().to(board_page))
+        .route("/board/districts.csv", web::get().to(board_csv))
         .route("/assets/wufei.css", web::get().to(stylesheet));
 }
 
@@ -96,6 +97,22 @@ fn respond(req: &HttpRequest, content_type: &str, body: Vec<u8>, started: Instan
     }
 }
 
+/// `path?k=v&…&lang=…` with the parameters that are set.
+fn query(path: &str, keep: &[(&str, String)], lang: Lang) -> String {
+    let mut pairs: Vec<String> = keep
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+            )
+        })
+        .collect();
+    pairs.push(format!("lang={}", lang.param()));
+    format!("{path}?{}", pairs.join("&"))
+}
+
 /// The frame of every page: the city's logo text and name, the page's title, the way to the
 /// other page and to the other language (keeping the page's parameters).
 fn shell(
@@ -106,20 +123,7 @@ fn shell(
     keep: &[(&str, String)],
     body: Markup,
 ) -> Markup {
-    let href = |l: Lang| {
-        let mut query: Vec<String> = keep
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| {
-                format!(
-                    "{k}={}",
-                    url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
-                )
-            })
-            .collect();
-        query.push(format!("lang={}", l.param()));
-        format!("{path}?{}", query.join("&"))
-    };
+    let href = |l: Lang| query(path, keep, l);
     let city = lang.pick(&profile.name_zh, &profile.name_en);
     html! {
         (DOCTYPE)
@@ -231,14 +235,19 @@ async fn dashboard_csv(
     ))
 }
 
-async fn board_page(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    params: web::Query<BoardParams>,
-) -> ApiResult<HttpResponse> {
-    let started = Instant::now();
-    let params = params.into_inner();
-    let lang = language(&req, params.lang.as_deref())?;
+/// The language, the checked filters (and the query that keeps them), the board and the city.
+async fn board_for(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    params: BoardParams,
+) -> ApiResult<(
+    Lang,
+    Vec<(&'static str, String)>,
+    market_board::Board,
+    CityProfile,
+    BoardFilter,
+)> {
+    let lang = language(req, params.lang.as_deref())?;
     let filter = BoardFilter {
         category: params.category,
         district: params.district,
@@ -251,7 +260,7 @@ async fn board_page(
         .map(|c| c.code.clone())
         .collect();
     market_board::check(&filter, &codes)?;
-    let keep = [
+    let keep = vec![
         (
             "category",
             filter.category().unwrap_or_default().to_string(),
@@ -262,18 +271,46 @@ async fn board_page(
         ),
         ("grade", filter.grade().unwrap_or_default().to_string()),
     ];
-    let (board, profile, filter) = read(&state, move |conn, _| {
+    let (board, profile, filter) = read(state, move |conn, _| {
         let board = market_board::board(conn, &filter)?;
         Ok((board, profile::get(conn)?, filter))
     })
     .await?;
+    Ok((lang, keep, board, profile, filter))
+}
+
+async fn board_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    params: web::Query<BoardParams>,
+) -> ApiResult<HttpResponse> {
+    let started = Instant::now();
+    let (lang, keep, board, profile, filter) = board_for(&req, &state, params.into_inner()).await?;
+    let csv = query("/board/districts.csv", &keep, lang);
     let title = lang.pick("固废供需信息", "Solid-waste market board");
-    let body = board::body(lang, &board, &filter, &profile, &state.catalog);
+    let body = board::body(lang, &board, &filter, &profile, &state.catalog, &csv);
     let page = shell(lang, title, &profile, "/board", &keep, body);
     Ok(respond(
         &req,
         "text/html; charset=utf-8",
         page.into_string().into_bytes(),
+        started,
+    ))
+}
+
+/// The board map's numbers as CSV, for the same filters.
+async fn board_csv(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    params: web::Query<BoardParams>,
+) -> ApiResult<HttpResponse> {
+    let started = Instant::now();
+    let (lang, _, board, profile, _) = board_for(&req, &state, params.into_inner()).await?;
+    let table = board::districts_table(lang, &board, &profile);
+    Ok(respond(
+        &req,
+        "text/csv; charset=utf-8",
+        table.csv()?,
         started,
     ))
 }

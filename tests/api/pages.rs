@@ -14,6 +14,7 @@ async fn every_public_page(app: &TestApp) -> String {
             format!("/dashboard?lang={lang}"),
             format!("/board?lang={lang}"),
             format!("/board?lang={lang}&category=SW04"),
+            format!("/board/districts.csv?lang={lang}"),
         ];
         for chart in [
             "exchange",

@@ -151,6 +151,11 @@ def main():
         check(before >= 2 and len(set(categories)) >= 2, f"the demo board has lots of several categories: {categories}")
         check(page.locator("#demands tbody tr").count() >= 1, "the demo board has open demands")
         check(page.locator("#panel-map g.district").count() >= 2, "the map shows districts")
+        # The map's table sums the listed lots by district (every lot is listed in the demo).
+        lots_kg = sum(int(v) for v in page.eval_on_selector_all(
+            "#lots td[data-value]", "cells => cells.map(c => c.dataset.value)"))
+        offered_t = sum(float(v[0]) for v in table(page, "districts").values())
+        check(abs(lots_kg / 1000 - offered_t) < 1e-6, f"the map's table sums the lots: {lots_kg} kg, {offered_t} t")
         pick = sorted(set(categories))[0]
         page.select_option("select[name=category]", pick)
         page.click("form.filters button[type=submit]")
