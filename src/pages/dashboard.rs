@@ -31,7 +31,7 @@ pub fn load(conn: &mut DbConnection, year: i32) -> Result<Dashboard, ApiError> {
     let city = |rows: Vec<Intensity>| rows.into_iter().find(|i| i.region_code.ends_with("00"));
     let mut intensity = Vec::new();
     for y in (year - YEARS + 1)..year {
-        if let Some(i) = city(figures::declared(conn, y, true)?.intensity) {
+        if let Some(i) = city(figures::intensity(conn, y, true)?) {
             intensity.push((y, i));
         }
     }

@@ -413,51 +413,64 @@ pub fn declared(conn: &mut DbConnection, year: i32, public: bool) -> QueryResult
             }
         })
         .collect();
-    // Intensity: the city (a code ending in 00 sums its districts) and each district.
-    let outputs: Vec<(String, i64)> = output_values::table
-        .filter(output_values::year.eq(year))
-        .order(output_values::region_code.asc())
-        .select((output_values::region_code, output_values::value_fen))
-        .load(conn)?;
-    // In public, a district's intensity would give away its generation: shown only where its
-    // figures are (and the city's only where the totals are).
-    let visible = |region: &str| {
-        let cell = if region.ends_with("00") {
-            Some(&this.total)
-        } else {
-            this.by_district.get(region)
-        };
-        !public || cell.is_some_and(|c| c.organizations.len() >= MIN_PUBLIC_CELL)
-    };
-    let intensity = outputs
-        .into_iter()
-        .filter(|(region, _)| visible(region))
-        .map(|(region, fen)| {
-            let generated: i64 = if region.ends_with("00") {
-                this.by_district
-                    .iter()
-                    .filter(|(d, _)| d.get(..4) == region.get(..4))
-                    .map(|(_, c)| c.flows.generated)
-                    .sum()
-            } else {
-                this.by_district
-                    .get(&region)
-                    .map_or(0, |c| c.flows.generated)
-            };
-            Intensity {
-                region_code: region,
-                output_value_yuan: format_yuan(fen),
-                generated_t: format_tonnes(generated),
-                t_per_10k_yuan: intensity_t_per_10k_yuan(generated, fen),
-            }
-        })
-        .collect();
+    let intensity = intensity_of(conn, &this, year, public)?;
     Ok(DeclaredYear {
         totals,
         by_category,
         by_district,
         intensity,
     })
+}
+
+/// A year's generation intensity for the city (a code ending in 00 sums its districts) and
+/// every district with an output value, reading that year's declarations only (the dashboard's
+/// earlier years need nothing else).
+pub fn intensity(conn: &mut DbConnection, year: i32, public: bool) -> QueryResult<Vec<Intensity>> {
+    let this = cells(&load_year(conn, year)?);
+    intensity_of(conn, &this, year, public)
+}
+
+fn intensity_of(
+    conn: &mut DbConnection,
+    this: &Cells,
+    year: i32,
+    public: bool,
+) -> QueryResult<Vec<Intensity>> {
+    let outputs: Vec<(String, i64)> = output_values::table
+        .filter(output_values::year.eq(year))
+        .order(output_values::region_code.asc())
+        .select((output_values::region_code, output_values::value_fen))
+        .load(conn)?;
+    Ok(outputs
+        .into_iter()
+        .filter_map(|(region, fen)| {
+            let generated: i64 = if region.ends_with("00") {
+                // In public, the city's only where its totals are shown.
+                if public && this.total.organizations.len() < MIN_PUBLIC_CELL {
+                    return None;
+                }
+                this.by_district
+                    .iter()
+                    .filter(|(d, _)| d.get(..4) == region.get(..4))
+                    .map(|(_, c)| c.flows.generated)
+                    .sum()
+            } else {
+                // In public, a district's intensity would give away its generation: shown only
+                // where its figures are.
+                let cell = this.by_district.get(&region);
+                if public && cell.is_none_or(|c| c.organizations.len() < MIN_PUBLIC_CELL) {
+                    return None;
+                }
+                cell.map_or(0, |c| c.flows.generated)
+            };
+            Some(Intensity {
+                region_code: region,
+                output_value_yuan: format_yuan(fen),
+                generated_t: format_tonnes(generated),
+                t_per_10k_yuan: intensity_t_per_10k_yuan(generated, fen),
+            })
+        })
+        .collect())
 }
 
 /// Key projects as the city counts them.
