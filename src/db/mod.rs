@@ -2,6 +2,7 @@
 //! transactions. The only module that knows which backend it talks to.
 
 pub mod schema;
+pub mod text;
 
 use std::time::Duration;
 

@@ -228,6 +228,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// What free-text search reads of a lot (migration 000013); SQLite adds an FTS5 trigram index.
+    listing_texts (listing_id) {
+        listing_id -> Text,
+        search_text -> Text,
+    }
+}
+
+diesel::table! {
     listing_properties (listing_id, property_key) {
         listing_id -> Text,
         property_key -> Text,
@@ -610,6 +618,7 @@ diesel::joinable!(notifications -> users (user_id));
 diesel::joinable!(listings -> organizations (organization_id));
 diesel::joinable!(listings -> sites (site_id));
 diesel::joinable!(listing_properties -> listings (listing_id));
+diesel::joinable!(listing_texts -> listings (listing_id));
 diesel::joinable!(listing_grades -> listings (listing_id));
 diesel::joinable!(listing_attachments -> listings (listing_id));
 diesel::joinable!(category_subtypes -> categories (category_code));

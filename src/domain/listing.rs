@@ -110,14 +110,42 @@ pub fn hazardous_reason(code: &str) -> Option<String> {
     })
 }
 
+/// A full-width form (as Chinese input methods type it) as its ASCII character.
+fn half_width(ch: char) -> char {
+    match ch {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(ch as u32 - 0xFEE0).unwrap_or(ch),
+        _ => ch,
+    }
+}
+
+/// Text as free-text search compares it: full-width forms as ASCII, lower case.
+fn search_fold(text: &str) -> String {
+    text.chars()
+        .map(half_width)
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// What free-text search reads of a lot: its title and description, folded, one line each.
+pub fn search_text(title: &str, description: &str) -> String {
+    format!("{}\n{}", search_fold(title), search_fold(description))
+}
+
+/// The words of a free-text query, folded as the text is: a lot matches when each word occurs in
+/// its title or description (in any order; a word may be part of a longer one, as Chinese has no
+/// spaces between words).
+pub fn search_words(query: &str) -> Vec<String> {
+    search_fold(query)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
 /// A code as typed, reduced to its characters: full-width forms (as Chinese input methods type
 /// them) become ASCII, separators and spaces go, letters are upper-cased.
 fn plain_code(code: &str) -> String {
     code.chars()
-        .map(|ch| match ch {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(ch as u32 - 0xFEE0).unwrap_or(ch),
-            _ => ch,
-        })
+        .map(half_width)
         .filter(|ch| {
             !matches!(
                 ch,
@@ -281,6 +309,19 @@ mod tests {
         assert!(national_code("441-001-02", "SW02").is_err());
         assert!(national_code("4410012S02", "SW02").is_err());
         assert!(national_code("900-041-49", "SW02").is_err());
+    }
+
+    #[test]
+    fn free_text_folds_width_and_case() {
+        assert_eq!(
+            search_text("ＩＩ级 Fly Ash", "粉煤灰\nLOI ≤ 5%"),
+            "ii级 fly ash\n粉煤灰\nloi ≤ 5%"
+        );
+        assert_eq!(
+            search_words("  Ｆly\u{3000}ASH 二级 "),
+            ["fly", "ash", "二级"]
+        );
+        assert!(search_words(" \t").is_empty());
     }
 
     #[test]

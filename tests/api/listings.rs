@@ -754,3 +754,127 @@ async fn search_by_every_filter_and_sort() {
     assert_eq!(res.status(), 200);
     assert_eq!(ids(&find("").await).len(), 3);
 }
+
+/// Copies a lot `n` times in SQL (its text too): a market with a common word, quicker than `n`
+/// publications through the API.
+fn copy_lot(app: &TestApp, id: &str, n: usize) {
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+    const COLUMNS: &str = "organization_id, site_id, category_code, subtype, title, description, \
+        quantity_kg, remaining_kg, min_order_kg, supply_pattern, monthly_kg, generation, \
+        available_from, available_until, delivery_terms, pricing_model, price_fen_per_t, \
+        reserve_fen_per_t, search_price_fen, lab_report, status, status_reason, region_code, lat, \
+        lon, version, published_at, created_at, updated_at, national_code, identification_report";
+    let mut conn = app.conn();
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        for _ in 0..n {
+            let copy = wufei::db::new_id();
+            diesel::sql_query(format!(
+                "INSERT INTO listings (id, {COLUMNS}) SELECT $1, {COLUMNS} FROM listings WHERE id = $2"
+            ))
+            .bind::<Text, _>(&copy)
+            .bind::<Text, _>(id)
+            .execute(conn)?;
+            diesel::sql_query(
+                "INSERT INTO listing_texts (listing_id, search_text) \
+                 SELECT $1, search_text FROM listing_texts WHERE listing_id = $2",
+            )
+            .bind::<Text, _>(&copy)
+            .bind::<Text, _>(id)
+            .execute(conn)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[actix_web::test]
+async fn free_text_finds_every_word_in_chinese_and_english() {
+    let app = spawn_app().await;
+    let m = market(&app).await;
+    let mut ash = fly_ash(&m.site);
+    ash["title"] = json!("II级粉煤灰 Fly Ash");
+    ash["description"] = json!("九原区电厂干排灰，LOI ≤ 5%");
+    let a = publish(&app, &m, &ash).await;
+    let mut slag = fly_ash(&m.site);
+    slag["title"] = json!("钢渣微粉 Steel slag powder");
+    slag["description"] = json!("昆都仑区 热闷渣 S95");
+    slag["quantity_t"] = json!("5000");
+    let b = publish(&app, &m, &slag).await;
+    let mut gypsum = fly_ash(&m.site);
+    gypsum["title"] = json!("脱硫石膏 FGD gypsum");
+    gypsum["description"] = json!("Desulfurisation gypsum, 含水率 10%");
+    let c = publish(&app, &m, &gypsum).await;
+    let id = |l: &Value| l["id"].as_str().unwrap().to_string();
+    let (a, b, c) = (id(&a), id(&b), id(&c));
+    let token = m.receiver.access.clone();
+    let find = |q: &str| {
+        let path = format!(
+            "/api/v1/listings?limit=100&q={}",
+            url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+        );
+        let (app, token) = (&app, token.clone());
+        async move {
+            let mut ids = app.all_pages(&path, &token).await;
+            ids.sort();
+            ids
+        }
+    };
+    let sorted = |mut v: Vec<&String>| {
+        v.sort();
+        v.into_iter().cloned().collect::<Vec<_>>()
+    };
+    for (q, want) in [
+        ("粉煤灰", vec![&a]),
+        ("煤灰", vec![&a]),
+        ("灰", vec![&a]),
+        ("FLY ash", vec![&a]),
+        ("ash fly", vec![&a]),
+        ("ＦＬＹ　ＡＳＨ", vec![&a]),
+        ("ii级", vec![&a]),
+        ("钢渣 powder", vec![&b]),
+        ("s95 热闷", vec![&b]),
+        ("钢渣 gypsum", vec![]),
+        ("10%", vec![&c]),
+        ("5%", vec![&a]),
+        ("gyp", vec![&c]),
+        ("石膏 desulfurisation", vec![&c]),
+        ("区", vec![&a, &b]),
+        ("_", vec![]),
+        ("  ", vec![&a, &b, &c]),
+    ] {
+        assert_eq!(find(q).await, sorted(want), "q={q:?}");
+    }
+
+    // An edit rewrites what search reads.
+    let res = app
+        .patch(
+            &format!("/api/v1/listings/{a}"),
+            &m.producer.access,
+            &json!({"title": "二级粉煤灰 class F"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert_eq!(find("fly").await, Vec::<String>::new());
+    assert_eq!(find("二级 class").await, vec![a.clone()]);
+
+    // A common word (more lots than the text index is asked for) is checked while walking the
+    // sort order: the same answers, every page, in order.
+    copy_lot(&app, &b, 1100);
+    assert_eq!(find("钢渣").await.len(), 1101);
+    assert_eq!(find("钢渣 s95").await.len(), 1101);
+    assert_eq!(find("钢渣 gypsum").await, Vec::<String>::new());
+    assert_eq!(find("脱硫").await, vec![c.clone()]);
+    let walk = app
+        .all_pages(
+            "/api/v1/listings?q=%E9%92%A2%E6%B8%A3&sort=quantity_desc&limit=100",
+            &token,
+        )
+        .await;
+    assert_eq!(walk.len(), 1101);
+    let first: Value = app
+        .get_json("/api/v1/listings?q=slag&sort=quantity_desc&limit=5", &token)
+        .await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 5);
+    assert!(first["next_cursor"].is_string());
+}

@@ -9,11 +9,14 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::schema::{listing_attachments, listing_grades, listing_properties, listings};
+use crate::db::schema::{
+    listing_attachments, listing_grades, listing_properties, listing_texts, listings,
+};
 use crate::db::{DbConnection, now};
 use crate::domain::grading::{GradeResult, Properties, PropertyValue, RULE_SET};
 use crate::domain::listing::{
-    DeliveryTerms, Generation, ListingEvent, ListingStatus, PricingModel, SupplyPattern, transition,
+    DeliveryTerms, Generation, ListingEvent, ListingStatus, PricingModel, SupplyPattern,
+    search_text, transition,
 };
 use crate::domain::quantity::{format_tonnes, format_yuan};
 use crate::error::ApiError;
@@ -464,7 +467,26 @@ pub fn insert(
             listings::updated_at.eq(at),
         ))
         .execute(conn)?;
+    write_text(conn, id, terms, true)?;
     write_details(conn, id, details)
+}
+
+/// The lot's free-text row, written with its terms (the search indexes follow it).
+fn write_text(conn: &mut DbConnection, id: &str, terms: &Terms<'_>, new: bool) -> QueryResult<()> {
+    let text = search_text(terms.title, terms.description);
+    if new {
+        diesel::insert_into(listing_texts::table)
+            .values((
+                listing_texts::listing_id.eq(id),
+                listing_texts::search_text.eq(&text),
+            ))
+            .execute(conn)?;
+    } else {
+        diesel::update(listing_texts::table.find(id))
+            .set(listing_texts::search_text.eq(&text))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Rewrites a lot's terms if it is still at `version`; what was sold stays sold, and a material
@@ -501,6 +523,7 @@ pub fn rewrite(
     if changed == 0 {
         return Ok(false);
     }
+    write_text(conn, &row.id, terms, false)?;
     write_details(conn, &row.id, details)?;
     Ok(true)
 }

@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
 use crate::db::schema::listings;
-use crate::db::{DbConnection, MultiBackend, now};
+use crate::db::{DbConnection, MultiBackend, now, text};
 use crate::domain::grading::at_least;
 use crate::domain::listing::{
     DeliveryTerms, ListingStatus, bounding_box, haversine_km, km_per_degree_lat, km_per_degree_lon,
+    search_words,
 };
 use crate::domain::quantity::{parse_tonnes, parse_yuan};
 use crate::error::ApiError;
@@ -85,7 +86,8 @@ pub struct SearchQuery {
     pub delivery_terms: Option<DeliveryTerms>,
     /// Lots available on this date.
     pub available_on: Option<NaiveDate>,
-    /// Words in the title or description.
+    /// Words that must all occur in the title or description, in any order, case and width
+    /// folded (`ＩＩ级 fly` finds "II级 Fly ash"); a word may be part of a longer one.
     #[param(max_length = 100)]
     #[validate(length(max = 100))]
     pub q: Option<String>,
@@ -107,6 +109,9 @@ struct Cursor {
     #[serde(rename = "s")]
     sort: String,
 }
+
+/// Below this many lots a free-text word counts as rare (see `search`).
+const RARE: i64 = 1000;
 
 type Query<'a> = listings::BoxedQuery<'a, MultiBackend>;
 
@@ -303,6 +308,16 @@ pub fn search(
     };
     c.finish()?;
 
+    // A word in fewer than `RARE` lots is looked up in the text index and the page is sorted from
+    // those lots; a commoner one is checked lot by lot while walking the sort order's index,
+    // where a page turns up within about `limit × lots ÷ RARE` rows.
+    let words = q.q.as_deref().map(search_words).unwrap_or_default();
+    let rare = if words.is_empty() {
+        None
+    } else {
+        let found = text::lots_containing(conn, &words, RARE + 1)?;
+        (found.len() as i64 <= RARE).then_some(found)
+    };
     let key = cursor.as_ref().and_then(|c| c.key);
     let build =
         |radius_km: f64| -> Result<Query, ApiError> {
@@ -366,20 +381,11 @@ pub fn search(
                         .or(listings::available_until.ge(start)),
                 );
             }
-            if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-                let escaped = text
-                    .to_lowercase()
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_");
-                let pattern = format!("%{escaped}%");
-                query = query.filter(
-                    sql::<Bool>("(lower(title) LIKE ")
-                        .bind::<Text, _>(pattern.clone())
-                        .sql(" ESCAPE '\\' OR lower(description) LIKE ")
-                        .bind::<Text, _>(pattern)
-                        .sql(" ESCAPE '\\')"),
-                );
+            for word in &words {
+                query = query.filter(text::lot_contains(word));
+            }
+            if let Some(ids) = &rare {
+                query = query.filter(listings::id.eq_any(ids.clone()));
             }
             // Sort and continue after the cursor: (key, id) strictly beyond the last item.
             let after_id = cursor.as_ref().map(|c| c.id.clone());
