@@ -23,6 +23,12 @@ pub struct Settings {
     /// Seconds a pool checkout may wait before the request answers 503.
     pub db_timeout_secs: u64,
     pub db_pool_size: u32,
+    /// A PostgreSQL streaming replica of the primary for reads (`WUFEI_DATABASE_REPLICA_URL`).
+    pub database_replica_url: Option<SecretString>,
+    /// WAL bytes a replica may be behind and still serve reads (`WUFEI_REPLICA_MAX_LAG_BYTES`).
+    pub replica_max_lag_bytes: i64,
+    /// How often the replica is checked (`WUFEI_REPLICA_CHECK_MS`).
+    pub replica_check_ms: u64,
     pub outbox: OutboxSettings,
     pub login_throttle: LoginThrottle,
     pub mail_throttle: MailThrottle,
@@ -129,7 +135,17 @@ impl Settings {
             .with_context(|| format!("creating data dir {}", data_dir.display()))?;
         let database_url = var("WUFEI_DATABASE_URL")
             .unwrap_or_else(|| format!("sqlite://{}/wufei.db", data_dir.display()));
-        Backend::of_url(&database_url)?;
+        let backend = Backend::of_url(&database_url)?;
+        let database_replica_url = var("WUFEI_DATABASE_REPLICA_URL");
+        if let Some(replica) = &database_replica_url
+            && (backend != Backend::Postgres
+                || Backend::of_url(replica).ok() != Some(Backend::Postgres))
+        {
+            bail!(
+                "WUFEI_DATABASE_REPLICA_URL is a PostgreSQL standby of a PostgreSQL \
+                 WUFEI_DATABASE_URL (both postgres://)"
+            );
+        }
         let bind = var("WUFEI_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
         let public_url = var("WUFEI_PUBLIC_URL")
             .unwrap_or_else(|| format!("http://{bind}"))
@@ -158,6 +174,9 @@ impl Settings {
             refresh_token_ttl_days: parse_var("WUFEI_REFRESH_TOKEN_TTL_DAYS", 30)?,
             db_timeout_secs: parse_u64("WUFEI_DB_TIMEOUT_SECS", 3)?,
             db_pool_size: parse("WUFEI_DB_POOL_SIZE", var("WUFEI_DB_POOL_SIZE"), 10)?,
+            database_replica_url: database_replica_url.map(SecretString::from),
+            replica_max_lag_bytes: parse_var("WUFEI_REPLICA_MAX_LAG_BYTES", 16 << 20)?,
+            replica_check_ms: parse_u64("WUFEI_REPLICA_CHECK_MS", 1000)?.max(50),
             outbox: OutboxSettings {
                 poll_ms: parse_u64("WUFEI_OUTBOX_POLL_MS", 1000)?,
                 max_attempts: parse(

@@ -33,6 +33,23 @@ pub struct Application {
     server: actix_web::dev::Server,
 }
 
+/// Checks the read replica against the primary at every tick: reads go to it only while it is
+/// streaming within the lag bound.
+async fn watch_replica(db: Db, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let db = db.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            let mut primary = db.get().ok();
+            if let Some(r) = db.replica() {
+                r.check(primary.as_deref_mut());
+            }
+        })
+        .await;
+    }
+}
+
 impl Application {
     /// Connects, migrates and binds (port 0 picks a free port, as tests do).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
@@ -70,6 +87,13 @@ impl Application {
             std::time::Duration::from_millis(settings.job_tick_ms),
             move |job, _| job_runs.job_ran(job),
         ));
+
+        if db.replica().is_some() {
+            tokio::spawn(watch_replica(
+                db.clone(),
+                std::time::Duration::from_millis(settings.replica_check_ms),
+            ));
+        }
 
         let spec = http::openapi();
         let state = web::Data::new(AppState {

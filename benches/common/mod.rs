@@ -13,6 +13,8 @@ use wufei::config::Settings;
 use wufei::db::{DbConnection, connection_string};
 use wufei::startup::Application;
 
+pub mod vocabulary;
+
 pub const PASSWORD: &str = "Bench-Slag-Kiln-2026-river";
 
 /// A database for one benchmark run: a temp SQLite file, or a PostgreSQL database created from
@@ -88,6 +90,7 @@ impl BenchDb {
 impl Drop for BenchDb {
     fn drop(&mut self) {
         if let Some((admin, name)) = &self.pg
+            && std::env::var_os("WUFEI_BENCH_KEEP").is_none()
             && let Ok(mut c) = diesel::PgConnection::establish(admin)
         {
             let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
@@ -219,40 +222,38 @@ pub fn report(label: &str, mut latencies: Vec<Duration>, wall: Duration) {
     );
 }
 
-const REGIONS: &[&str] = &[
-    "150202", "150203", "150204", "150205", "150206", "150207", "150221", "150222", "150223",
-];
-const WORDS: &[&str] = &[
-    "slag",
-    "ash",
-    "gangue",
-    "gypsum",
-    "stable",
-    "fresh",
-    "stockpile",
-    "dry",
-    "fine",
-    "coarse",
-    "kiln",
-    "road",
-];
-
-/// Seeds `count` published lots around Baotou (with lab values and grades) owned by one verified
-/// producer whose owner signs in as `bench@wufei.test`; returns how long it took.
+/// Seeds `count` published lots (with lab values and grades, titles and descriptions from the
+/// trade's vocabulary): `WUFEI_BENCH_BAOTOU` percent of them (default 100) around Baotou, the rest
+/// over nine other cities. They belong to one verified producer whose owner signs in as
+/// `bench@wufei.test` and to `WUFEI_BENCH_PRODUCERS` others (default 100). Returns how long it took.
 pub fn seed_lots(db: &BenchDb, count: usize) -> std::time::Duration {
     let started = std::time::Instant::now();
     let mut conn = db.conn();
     wufei::db::run_migrations(&mut conn).expect("migrations");
     let mut rng = StdRng::seed_from_u64(2026);
     let now = "2026-11-01 00:00:00";
-    let org = seed_org(&mut conn, 1, "producer,receiver", "bench@wufei.test");
-    let org = org.as_str();
+    let mut owners = vec![seed_org(
+        &mut conn,
+        1,
+        "producer,receiver",
+        "bench@wufei.test",
+    )];
+    owners.extend(seed_orgs(
+        &mut conn,
+        200_000,
+        env_or("WUFEI_BENCH_PRODUCERS", 100),
+        "producer",
+        |n| format!("producer{n}@bench.test"),
+    ));
+    let baotou: f64 = env_or("WUFEI_BENCH_BAOTOU", 100.0);
     let mut sql;
     for chunk in 0..count.div_ceil(1000) {
         let mut lots = Vec::new();
         let mut grades = Vec::new();
         let mut props = Vec::new();
+        let mut texts = Vec::new();
         for i in chunk * 1000..((chunk + 1) * 1000).min(count) {
+            let org = owners[i % owners.len()].as_str();
             let id = format!("00000000-0000-7000-8001-{i:012}");
             let (category, subtype) = match rng.random_range(0..4) {
                 0 => ("SW01", "'steel_slag_bof'"),
@@ -260,20 +261,26 @@ pub fn seed_lots(db: &BenchDb, count: usize) -> std::time::Duration {
                 2 => ("SW04", "NULL"),
                 _ => ("SW06", "NULL"),
             };
-            let title = format!(
-                "{} {} {} lot {i}",
-                WORDS[rng.random_range(0..WORDS.len())],
-                WORDS[rng.random_range(0..WORDS.len())],
-                category
-            );
             let kg: i64 = rng.random_range(10..50_000) * 1000;
             let price: i64 = rng.random_range(-5_000..8_000);
-            let lat = 40.2 + rng.random::<f64>() * 1.0;
-            let lon = 109.3 + rng.random::<f64>() * 1.5;
-            let region = REGIONS[rng.random_range(0..REGIONS.len())];
+            let city = if rng.random_bool(baotou / 100.0) {
+                0
+            } else {
+                rng.random_range(1..vocabulary::CITIES.len())
+            };
+            let (_, _, clat, clon, districts) = vocabulary::CITIES[city];
+            // Baotou's lots spread over ~110 × 130 km as before; the other cities' around them.
+            let lat = clat - 0.45 + rng.random::<f64>() * 1.0;
+            let lon = clon - 0.54 + rng.random::<f64>() * 1.5;
+            let region = districts[rng.random_range(0..districts.len())];
+            let (title, description) = vocabulary::text(&mut rng, category, city, region, i);
+            texts.push(format!(
+                "('{id}', '{}')",
+                wufei::domain::listing::search_text(&title, &description)
+            ));
             let day = rng.random_range(1..28);
             lots.push(format!(
-                "('{id}', '{org}', '{org}', '{category}', {subtype}, '{title}', 'generated lot', {kg}, {kg}, 1000, \
+                "('{id}', '{org}', '{org}', '{category}', {subtype}, '{title}', '{description}', {kg}, {kg}, 1000, \
                  'one_off', NULL, 'new', '2026-10-{day:02} 00:00:00', NULL, '{}', 'fixed', {price}, NULL, {price}, \
                  NULL, 'published', NULL, '{region}', {lat}, {lon}, 1, '2026-10-{day:02} 00:00:00', '{now}', '{now}')",
                 if rng.random_bool(0.7) { "pickup" } else { "delivered" }
@@ -310,6 +317,10 @@ pub fn seed_lots(db: &BenchDb, count: usize) -> std::time::Duration {
                status_reason, region_code, lat, lon, version, published_at, created_at, updated_at)
              VALUES {};",
             lots.join(",")
+        );
+        sql += &format!(
+            "INSERT INTO listing_texts (listing_id, search_text) VALUES {};",
+            texts.join(",")
         );
         if !grades.is_empty() {
             sql += &format!(

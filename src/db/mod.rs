@@ -1,9 +1,11 @@
 //! Database access: the one connection type for SQLite and PostgreSQL, the pool, migrations and
 //! transactions. The only module that knows which backend it talks to.
 
+pub mod replica;
 pub mod schema;
 pub mod text;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -74,6 +76,7 @@ pub fn connection_string(url: &str) -> anyhow::Result<String> {
 pub struct Db {
     pool: Pool,
     backend: Backend,
+    replica: Option<Arc<replica::Replica>>,
 }
 
 impl Db {
@@ -95,7 +98,23 @@ impl Db {
             .connection_timeout(Duration::from_secs(settings.db_timeout_secs))
             .connection_customizer(Box::new(SqlitePragmas))
             .build_unchecked(manager);
-        Ok(Self { pool, backend })
+        let replica = settings.database_replica_url.as_ref().map(|url| {
+            Arc::new(replica::Replica::new(
+                url.expose_secret(),
+                size,
+                settings.replica_max_lag_bytes,
+            ))
+        });
+        Ok(Self {
+            pool,
+            backend,
+            replica,
+        })
+    }
+
+    /// The read replica, when one is configured.
+    pub fn replica(&self) -> Option<&replica::Replica> {
+        self.replica.as_deref()
     }
 
     pub fn backend(&self) -> Backend {
@@ -123,11 +142,45 @@ impl Db {
         let span = tracing::Span::current();
         actix_web::rt::task::spawn_blocking(move || {
             let _entered = span.enter();
-            let mut conn = db.get()?;
-            f(&mut conn)
+            db.on_primary(f)
         })
         .await
         .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// Like `read`, for reads a replica may serve (search, statistics, reports, matching, the
+    /// public pages): on the replica when it has replayed every write noted so far, else on the
+    /// primary.
+    pub async fn read_replica<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        let span = tracing::Span::current();
+        actix_web::rt::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            match db.replica.as_ref().and_then(|r| r.caught_up()) {
+                Some(mut conn) => f(&mut conn),
+                None => db.on_primary(f),
+            }
+        })
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// Runs `f` on a primary connection; with a replica, notes where the primary's WAL stands
+    /// afterwards, so that no later replica read misses what `f` wrote.
+    fn on_primary<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+    {
+        let mut conn = self.get()?;
+        let result = f(&mut conn);
+        if let Some(r) = &self.replica {
+            r.note_primary(&mut conn);
+        }
+        result
     }
 
     /// Runs `f` inside one write transaction on the blocking pool.

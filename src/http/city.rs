@@ -191,7 +191,7 @@ pub async fn annual_report(
     let year = query.year;
     let report = state
         .db
-        .read(move |conn| figures::staff_report(conn, &user, year))
+        .read_replica(move |conn| figures::staff_report(conn, &user, year))
         .await?;
     report_response(csv, report)
 }
@@ -210,7 +210,7 @@ pub async fn public_summary(
     let year = query.year;
     let report = state
         .db
-        .read(move |conn| figures::annual_report(conn, year, true))
+        .read_replica(move |conn| figures::annual_report(conn, year, true))
         .await?;
     report_response(csv, report)
 }

@@ -7,7 +7,7 @@ use crate::db::now;
 use crate::domain::matching::Params;
 use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
-use crate::http::{ReadProblems, WriteProblems, if_match, read, tagged, write};
+use crate::http::{ReadProblems, WriteProblems, if_match, read, read_replica, tagged, write};
 use crate::service::matching::demands::{self, Demand, DemandInput, DemandPatch};
 use crate::service::matching::matches::{self, DemandMatch, ListingMatch, StrandedListing};
 use crate::service::page::{Page, PageQuery};
@@ -137,7 +137,7 @@ pub async fn list_demand_matches(
     path: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<ListingMatch>>> {
-    let page = read(&state, move |conn, app| {
+    let page = read_replica(&state, move |conn, app| {
         matches::matches_for_demand(conn, &app.catalog, &params(app), &user, &path, &query)
     })
     .await?;
@@ -161,7 +161,7 @@ pub async fn list_listing_matches(
     path: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<DemandMatch>>> {
-    let page = read(&state, move |conn, app| {
+    let page = read_replica(&state, move |conn, app| {
         matches::matches_for_listing(conn, &app.catalog, &params(app), &user, &path, &query)
     })
     .await?;

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 
 use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
-use crate::http::{ReadProblems, WriteProblems, if_match, read, tagged, write};
+use crate::http::{ReadProblems, WriteProblems, if_match, read, read_replica, tagged, write};
 use crate::service::alliance::moderation::{self, ListingDecisionRequest};
 use crate::service::market::listings::{self, ListingInput, ListingPatch};
 use crate::service::market::lots::Listing;
@@ -53,7 +53,7 @@ pub async fn search_listings(
     query: web::Query<SearchQuery>,
     page: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<Page<Listing>>> {
-    let page = read(&state, move |conn, _| {
+    let page = read_replica(&state, move |conn, _| {
         lot_search::search(conn, &user, &query, &page)
     })
     .await?;
@@ -76,7 +76,7 @@ pub async fn get_listing(
     AuthUser(user): AuthUser,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let listing = read(&state, move |conn, _| listings::get(conn, &user, &path)).await?;
+    let listing = read_replica(&state, move |conn, _| listings::get(conn, &user, &path)).await?;
     Ok(tagged(StatusCode::OK, listing.version, &listing))
 }
 

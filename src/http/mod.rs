@@ -142,6 +142,17 @@ where
     state.db.read(move |conn| f(conn, &app)).await
 }
 
+/// `read` for reads a replica may serve (search, lot views, statistics, reports, matching, the
+/// public pages): see `Db::read_replica`.
+pub async fn read_replica<T, F>(state: &web::Data<AppState>, f: F) -> ApiResult<T>
+where
+    F: FnOnce(&mut DbConnection, &AppState) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let app = state.clone();
+    state.db.read_replica(move |conn| f(conn, &app)).await
+}
+
 /// Problems a reading route may answer (problem+json).
 #[derive(utoipa::IntoResponses)]
 pub enum ReadProblems {

@@ -7,6 +7,7 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::db::replica::ReplicaStatus;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::startup::AppState;
 
@@ -14,16 +15,24 @@ use crate::startup::AppState;
 pub struct Health {
     /// `ok` when the check passed.
     pub status: &'static str,
+    /// The read replica, when one is configured. A lagging or lost replica leaves the service
+    /// ready: its reads go to the primary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replica: Option<ReplicaStatus>,
 }
 
 /// Liveness: the process answers; touches no database.
 #[utoipa::path(tag = "operations", responses((status = 200, body = Health)))]
 #[get("/health/live")]
 pub async fn live() -> web::Json<Health> {
-    web::Json(Health { status: "ok" })
+    web::Json(Health {
+        status: "ok",
+        replica: None,
+    })
 }
 
-/// Readiness: the database answers a query within the pool timeout.
+/// Readiness: the database answers a query within the pool timeout; with a read replica, how it
+/// stands.
 #[utoipa::path(
     tag = "operations",
     responses(
@@ -37,7 +46,10 @@ pub async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<Health>> {
         .db
         .read(|conn| conn.batch_execute("SELECT 1").map_err(Into::into))
         .await?;
-    Ok(web::Json(Health { status: "ok" }))
+    Ok(web::Json(Health {
+        status: "ok",
+        replica: state.db.replica().map(|r| r.status()),
+    }))
 }
 
 /// Prometheus text exposition: requests by route and status, latencies, pool state, housekeeping

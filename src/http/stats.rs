@@ -31,7 +31,7 @@ pub async fn get_summary(
     Ok(web::Json(
         state
             .db
-            .read(move |conn| stats::summary(conn, &period))
+            .read_replica(move |conn| stats::summary(conn, &period))
             .await?,
     ))
 }
@@ -49,7 +49,7 @@ pub async fn get_flows(
     let csv = wants_csv(&req, period.format);
     let flows = state
         .db
-        .read(move |conn| stats::flows(conn, &user, &period))
+        .read_replica(move |conn| stats::flows(conn, &user, &period))
         .await?;
     Ok(if csv {
         HttpResponse::Ok()

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::now;
 use crate::error::{ApiError, ApiResult};
-use crate::http::read;
+use crate::http::read_replica;
 use crate::service::city::profile::{self, CityProfile};
 use crate::service::market::board::{self as market_board, BoardFilter};
 use crate::startup::AppState;
@@ -172,7 +172,7 @@ async fn dashboard_for(
 ) -> ApiResult<(Lang, i32, dashboard::Dashboard)> {
     let lang = language(req, params.lang.as_deref())?;
     let year = params.year.unwrap_or_else(|| now().year());
-    let d = read(state, move |conn, _| dashboard::load(conn, year)).await?;
+    let d = read_replica(state, move |conn, _| dashboard::load(conn, year)).await?;
     Ok((lang, year, d))
 }
 
@@ -271,7 +271,7 @@ async fn board_for(
         ),
         ("grade", filter.grade().unwrap_or_default().to_string()),
     ];
-    let (board, profile, filter) = read(state, move |conn, _| {
+    let (board, profile, filter) = read_replica(state, move |conn, _| {
         let board = market_board::board(conn, &filter)?;
         Ok((board, profile::get(conn)?, filter))
     })

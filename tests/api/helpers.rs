@@ -139,11 +139,19 @@ pub struct TestApp {
 pub struct TestAppBuilder {
     env: HashMap<String, String>,
     smtp: bool,
+    replica: bool,
 }
 
 impl TestAppBuilder {
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.insert(key.into(), value.into());
+        self
+    }
+
+    /// Reads through the streaming standby of the PostgreSQL under test
+    /// (`WUFEI_TEST_REPLICA_URL`, its server's URL without a database: scripts/replica.sh).
+    pub fn with_replica(mut self) -> Self {
+        self.replica = true;
         self
     }
 
@@ -174,6 +182,15 @@ impl TestAppBuilder {
         };
         env.entry("WUFEI_DATABASE_URL".into())
             .or_insert(db.url.clone());
+        if self.replica {
+            let server = std::env::var("WUFEI_TEST_REPLICA_URL")
+                .expect("WUFEI_TEST_REPLICA_URL: the standby of scripts/replica.sh");
+            let database = db.url.rsplit_once('/').expect("database URL").1;
+            env.insert(
+                "WUFEI_DATABASE_REPLICA_URL".into(),
+                format!("{}/{database}", server.trim_end_matches('/')),
+            );
+        }
         env.insert("WUFEI_DATA_DIR".into(), db.dir.path().display().to_string());
         env.insert("WUFEI_BIND".into(), "127.0.0.1:0".into());
         env.entry("WUFEI_PUBLIC_URL".into())
@@ -210,6 +227,7 @@ pub fn app() -> TestAppBuilder {
     TestAppBuilder {
         env: HashMap::new(),
         smtp: false,
+        replica: false,
     }
 }
 

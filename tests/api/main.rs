@@ -14,6 +14,7 @@ mod matching;
 mod ops;
 mod outbox;
 mod pages;
+mod replica;
 mod rules;
 mod schema;
 mod security;
