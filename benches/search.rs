@@ -79,7 +79,7 @@ async fn run(db: BenchDb, count: usize) {
             .unwrap();
         assert!(
             !page["items"].as_array().map(Vec::is_empty).unwrap_or(true),
-            "{label} found nothing"
+            "{label} found nothing: {page}"
         );
         let (lat, wall) = drive(requests, in_flight, |_| {
             let req = client.get(&url).bearer_auth(&token).send();

@@ -11,6 +11,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use wufei::config::Settings;
 use wufei::db::{DbConnection, connection_string};
+use wufei::domain::grading::RULE_SET;
 use wufei::startup::Application;
 
 pub mod vocabulary;
@@ -89,6 +90,11 @@ impl BenchDb {
 
 impl Drop for BenchDb {
     fn drop(&mut self) {
+        if std::env::var_os("WUFEI_BENCH_KEEP").is_some() {
+            // Kept for EXPLAIN: the SQLite file's folder, or the PostgreSQL database.
+            let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
+            eprintln!("kept {} ({})", self.url, dir.keep().display());
+        }
         if let Some((admin, name)) = &self.pg
             && std::env::var_os("WUFEI_BENCH_KEEP").is_none()
             && let Ok(mut c) = diesel::PgConnection::establish(admin)
@@ -287,9 +293,7 @@ pub fn seed_lots(db: &BenchDb, count: usize) -> std::time::Duration {
             ));
             if category == "SW02" {
                 let grade = ["I", "II", "III", "fail"][rng.random_range(0..4)];
-                grades.push(format!(
-                    "('{id}', 'fly_ash', '{grade}', 'wufei-grades-2026.1')"
-                ));
+                grades.push(format!("('{id}', 'fly_ash', '{grade}', '{RULE_SET}')"));
                 props.push(format!(
                     "('{id}', 'loi_pct', {:.2}, NULL)",
                     rng.random_range(2.0..12.0)
@@ -298,16 +302,14 @@ pub fn seed_lots(db: &BenchDb, count: usize) -> std::time::Duration {
             if category == "SW01" {
                 let stable = if rng.random_bool(0.7) { "pass" } else { "fail" };
                 grades.push(format!(
-                    "('{id}', 'steel_slag_stability', '{stable}', 'wufei-grades-2026.1')"
+                    "('{id}', 'steel_slag_stability', '{stable}', '{RULE_SET}')"
                 ));
                 props.push(format!(
                     "('{id}', 'free_cao_pct', {:.2}, NULL)",
                     rng.random_range(1.0..6.0)
                 ));
             }
-            grades.push(format!(
-                "('{id}', 'radioactivity', 'pass', 'wufei-grades-2026.1')"
-            ));
+            grades.push(format!("('{id}', 'radioactivity', 'pass', '{RULE_SET}')"));
         }
         sql = format!(
             "BEGIN; INSERT INTO listings (id, organization_id, site_id, category_code, subtype, title,

@@ -226,7 +226,7 @@ const TERMS: &[&str] = &[
     "leaching tested",
 ];
 
-/// Words only a few lots in ten thousand carry.
+/// Words only one lot in 5 000 carries, each in turn.
 pub const RARE: &[&str] = &[
     "电解锰渣",
     "cenosphere",
@@ -271,8 +271,9 @@ pub fn text(
     } else {
         format!("{material}, {} (district {district})", terms[0])
     };
-    let rare = if rng.random_bool(0.0002) {
-        RARE[rng.random_range(0..RARE.len())]
+    // One lot in 5 000 (200 in a million), in turn.
+    let rare = if n % 5000 == 137 {
+        RARE[(n / 5000) % RARE.len()]
     } else {
         ""
     };

@@ -48,6 +48,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         password_changed_at -> Nullable<Timestamp>,
+        staff_cities -> Nullable<Text>,
     }
 }
 

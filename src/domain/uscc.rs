@@ -23,6 +23,14 @@ pub enum UsccError {
     Authority,
 }
 
+/// The prefecture-level city an organization is registered in: characters 3–6 of its code
+/// (characters 3–8 are the registration authority's administrative division code, GB 32100).
+pub fn registered_city(uscc: &str) -> &str {
+    uscc.get(2..6)
+        .filter(|c| c.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap_or_default()
+}
+
 fn value(c: char) -> Option<u32> {
     ALPHABET.find(c).map(|i| i as u32)
 }

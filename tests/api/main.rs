@@ -4,6 +4,7 @@
 mod access;
 mod alliance;
 mod auth;
+mod cities;
 mod city;
 mod contracts;
 mod conventions;

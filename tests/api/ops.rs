@@ -68,7 +68,7 @@ async fn request_ids_differ_per_request() {
 async fn demo_seed_is_idempotent_and_its_users_can_sign_in() {
     let app = spawn_app().await;
     let first = wufei::service::demo::seed(&mut app.conn()).unwrap();
-    assert_eq!(first, 10);
+    assert_eq!(first, 12, "ten organizations of Baotou, two of Ordos");
     assert_eq!(wufei::service::demo::seed(&mut app.conn()).unwrap(), 0);
     let steel = app
         .login(

@@ -66,7 +66,12 @@ fn shape(conn: &mut DbConnection) -> Shape {
             )
             .load(c)
             .unwrap();
-            for t in tables {
+            // SQLite's own text index (migration 000013) stands where PostgreSQL has a GIN index:
+            // the FTS5 tables, and the integer key they point at.
+            for t in tables
+                .into_iter()
+                .filter(|t| !t.name.starts_with("listing_texts_fts"))
+            {
                 let cols: Vec<SqliteColumn> = diesel::sql_query(format!(
                     "SELECT name, type AS type_, \"notnull\" FROM pragma_table_info('{}')",
                     t.name
@@ -74,7 +79,7 @@ fn shape(conn: &mut DbConnection) -> Shape {
                 .load(c)
                 .unwrap();
                 let entry = shape.entry(t.name).or_default();
-                for col in cols {
+                for col in cols.into_iter().filter(|c| c.name != "fts_rowid") {
                     entry.insert(col.name, (portable(&col.type_), col.notnull == 0));
                 }
             }

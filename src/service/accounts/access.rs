@@ -1,10 +1,12 @@
 //! Who the caller is and what they may touch. Objects of another organization answer 404, so
 //! their existence is not revealed; missing rights on a visible object answer 403.
 
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
 
-use crate::db::DbConnection;
 use crate::db::schema::{organizations, users};
+use crate::db::{DbConnection, MultiBackend};
 use crate::domain::organization::{Language, OrgRole, PlatformRole, VerificationStatus};
 use crate::error::ApiError;
 
@@ -20,6 +22,8 @@ pub struct CurrentUser {
     pub platform_role: Option<PlatformRole>,
     pub org_status: Option<VerificationStatus>,
     pub org_suspended: bool,
+    /// The cities a staff member works for (4-digit region codes); `None` for every city.
+    pub staff_cities: Option<Vec<String>>,
 }
 
 type Row = (
@@ -32,6 +36,7 @@ type Row = (
     Option<String>,
     Option<String>,
     Option<bool>,
+    Option<String>,
 );
 
 impl CurrentUser {
@@ -49,6 +54,7 @@ impl CurrentUser {
                 users::platform_role,
                 organizations::verification_status.nullable(),
                 organizations::suspended.nullable(),
+                users::staff_cities,
             ))
             .first(conn)
             .optional()?;
@@ -62,6 +68,7 @@ impl CurrentUser {
             platform_role: r.6.as_deref().and_then(PlatformRole::parse),
             org_status: r.7.as_deref().and_then(VerificationStatus::parse),
             org_suspended: r.8.unwrap_or(false),
+            staff_cities: r.9.map(|c| c.split(',').map(str::to_string).collect()),
         }))
     }
 
@@ -87,6 +94,33 @@ impl CurrentUser {
     /// Staff or admin (an admin has every staff permission).
     pub fn is_staff(&self) -> bool {
         self.platform_role.is_some()
+    }
+
+    /// The cities whose organizations, lots, deals and declarations this staff member works on:
+    /// `None` for every city (admins, and staff the platform as a whole employs).
+    pub fn cities(&self) -> Option<&[String]> {
+        if self.is_admin() {
+            None
+        } else {
+            self.staff_cities.as_deref()
+        }
+    }
+
+    /// The staff member works on `region_code` (a city's code or any code under it).
+    pub fn covers(&self, region_code: &str) -> bool {
+        self.cities()
+            .is_none_or(|cities| cities.iter().any(|c| region_code.starts_with(c.as_str())))
+    }
+
+    /// `require_staff` for an object in `region_code`: staff of other cities are told it does not
+    /// exist, as members of other organizations are.
+    pub fn require_staff_for(&self, region_code: &str) -> Result<(), ApiError> {
+        self.require_staff()?;
+        if self.covers(region_code) {
+            Ok(())
+        } else {
+            Err(ApiError::not_found())
+        }
     }
 
     pub fn is_admin(&self) -> bool {
@@ -166,6 +200,21 @@ impl CurrentUser {
     }
 }
 
+/// SQL: the city of `code_sql` (an SQL expression giving a region code) is one of `cities`, as
+/// one bound list: the same statement whatever the number of cities, on both backends.
+pub fn city_among<QS>(
+    code_sql: &str,
+    cities: &[String],
+) -> Box<dyn BoxableExpression<QS, MultiBackend, SqlType = Bool>> {
+    Box::new(
+        sql::<Bool>("(',' || ")
+            .bind::<Text, _>(cities.join(","))
+            .sql(&format!(
+                " || ',') LIKE ('%,' || substr({code_sql}, 1, 4) || ',%')"
+            )),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,7 +230,20 @@ mod tests {
             platform_role: None,
             org_status: status,
             org_suspended: suspended,
+            staff_cities: None,
         }
+    }
+
+    #[test]
+    fn staff_of_a_city_cover_its_districts_only() {
+        let mut staff = user(None, false, OrgRole::Owner);
+        staff.platform_role = Some(PlatformRole::Staff);
+        assert!(staff.covers("150602"), "platform staff cover every city");
+        staff.staff_cities = Some(vec!["1502".into(), "1503".into()]);
+        assert!(staff.covers("150203") && staff.covers("1503") && !staff.covers("150602"));
+        assert_eq!(staff.require_staff_for("150602").unwrap_err().status, 404);
+        staff.platform_role = Some(PlatformRole::Admin);
+        assert!(staff.covers("150602"), "admins cover every city");
     }
 
     #[test]

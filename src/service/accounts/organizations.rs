@@ -12,9 +12,9 @@ use crate::db::schema::{organizations, sites};
 use crate::db::{DbConnection, now};
 use crate::domain::notification::NotificationKind;
 use crate::domain::organization::{OrgKind, VerificationEvent, VerificationStatus, transition};
-use crate::domain::uscc::UsccCheck;
+use crate::domain::uscc::{UsccCheck, registered_city};
 use crate::error::ApiError;
-use crate::service::accounts::access::CurrentUser;
+use crate::service::accounts::access::{CurrentUser, city_among};
 use crate::service::audit::{self, Entry};
 use crate::service::input::Checks;
 use crate::service::notifications::{Notice, notify_owners};
@@ -182,6 +182,7 @@ pub fn load(conn: &mut DbConnection, id: &str) -> Result<Organization, ApiError>
 pub fn load_many(
     conn: &mut DbConnection,
     status: VerificationStatus,
+    cities: Option<&[String]>,
     page: &PageQuery,
 ) -> Result<Page<Organization>, ApiError> {
     let limit = page.limit()?;
@@ -191,6 +192,10 @@ pub fn load_many(
         .order(organizations::id.asc())
         .limit(limit)
         .into_boxed();
+    if let Some(cities) = cities {
+        // The city it is registered in, from its code (domain::uscc::registered_city).
+        q = q.filter(city_among("substr(organizations.uscc, 3, 4)", cities));
+    }
     if let Some(after) = page.after::<String>()? {
         q = q.filter(organizations::id.gt(after));
     }
@@ -588,6 +593,7 @@ pub fn decide(
     user.require_staff()?;
     Checks::of(req).finish()?;
     let before = load(conn, org_id)?;
+    user.require_staff_for(registered_city(&before.uscc))?;
     let target = organizations::table.find(&org_id);
     let (action, kind, zh, en) = match req.decision {
         OrganizationDecision::Verify | OrganizationDecision::Reject => {

@@ -621,13 +621,39 @@ pub struct UserLookup {
     pub email: String,
 }
 
-#[derive(Debug, Serialize, ToSchema, Queryable)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserSummary {
     pub id: String,
     pub email: String,
     pub display_name: String,
     pub organization_id: Option<String>,
     pub platform_role: Option<String>,
+    /// The cities (4-digit region codes) a staff member works for: their queues and decisions.
+    /// `null` for the whole platform.
+    #[schema(value_type = Option<Vec<String>>)]
+    pub staff_cities: Option<Vec<String>>,
+}
+
+type SummaryRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+impl From<SummaryRow> for UserSummary {
+    fn from(r: SummaryRow) -> Self {
+        Self {
+            id: r.0,
+            email: r.1,
+            display_name: r.2,
+            organization_id: r.3,
+            platform_role: r.4,
+            staff_cities: r.5.map(|c| c.split(',').map(str::to_string).collect()),
+        }
+    }
 }
 
 const COLUMNS: (
@@ -636,13 +662,23 @@ const COLUMNS: (
     users::display_name,
     users::organization_id,
     users::platform_role,
+    users::staff_cities,
 ) = (
     users::id,
     users::email,
     users::display_name,
     users::organization_id,
     users::platform_role,
+    users::staff_cities,
 );
+
+fn summary(conn: &mut DbConnection, user_id: &str) -> QueryResult<UserSummary> {
+    users::table
+        .find(user_id)
+        .select(COLUMNS)
+        .first::<SummaryRow>(conn)
+        .map(Into::into)
+}
 
 pub fn find_user(
     conn: &mut DbConnection,
@@ -655,7 +691,8 @@ pub fn find_user(
     Ok(users::table
         .filter(users::email.eq(&email))
         .select(COLUMNS)
-        .first(conn)?)
+        .first::<SummaryRow>(conn)?
+        .into())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -663,7 +700,18 @@ pub fn find_user(
 pub struct PlatformRoleRequest {
     /// `staff` to grant, `null` to revoke. Admins are made from the command line only.
     pub platform_role: Option<PlatformRole>,
+    /// With `staff`: the prefecture-level cities (4-digit region codes, e.g. `1502` for Baotou)
+    /// whose organizations, lots, deals and declarations they work on; absent or `null` for the
+    /// whole platform.
+    #[serde(default)]
+    #[schema(min_items = 1, max_items = 50)]
+    pub cities: Option<Vec<CityCode>>,
 }
+
+/// A prefecture-level city: the first four digits of its region codes (`1502` Baotou).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(value_type = String, pattern = "^(1[1-9]|[2-7][0-9]|8[0-2])(0[1-9]|[1-9][0-9])$", example = "1502")]
+pub struct CityCode(pub String);
 
 pub fn set_platform_role(
     conn: &mut DbConnection,
@@ -679,7 +727,37 @@ pub fn set_platform_role(
             "admins are created with `wufei create-admin`",
         ));
     }
-    let before: UserSummary = users::table.find(&user_id).select(COLUMNS).first(conn)?;
+    let cities = match (&req.cities, req.platform_role) {
+        (None, _) => None,
+        (Some(_), None) => {
+            return Err(ApiError::field(
+                "cities",
+                "not_allowed",
+                "only staff work for cities: grant `staff` with them",
+            ));
+        }
+        (Some(list), Some(_)) => {
+            let mut c = Checks::default();
+            if list.is_empty() || list.len() > 50 {
+                c.push("cities", "length", "name 1 to 50 cities, or null for all");
+            }
+            for (i, city) in list.iter().enumerate() {
+                if !is_city(&city.0) {
+                    c.push(
+                        &format!("cities/{i}"),
+                        "invalid_city",
+                        "must be a prefecture-level city's 4-digit code, e.g. 1502",
+                    );
+                }
+            }
+            c.finish()?;
+            let mut codes: Vec<&str> = list.iter().map(|c| c.0.as_str()).collect();
+            codes.sort_unstable();
+            codes.dedup();
+            Some(codes.join(","))
+        }
+    };
+    let before = summary(conn, user_id)?;
     if before.platform_role.as_deref() == Some("admin") {
         return Err(ApiError::conflict(
             "admin_role_fixed",
@@ -689,10 +767,11 @@ pub fn set_platform_role(
     diesel::update(users::table.find(&user_id))
         .set((
             users::platform_role.eq(req.platform_role.map(|r| r.as_str())),
+            users::staff_cities.eq(cities),
             users::updated_at.eq(now()),
         ))
         .execute(conn)?;
-    let after: UserSummary = users::table.find(&user_id).select(COLUMNS).first(conn)?;
+    let after = summary(conn, user_id)?;
     audit::record(
         conn,
         Entry {
@@ -710,6 +789,14 @@ pub fn set_platform_role(
         Some(&after),
     )?;
     Ok(after)
+}
+
+/// Two digits of a province (11–82) and two of a city in it (01–99).
+fn is_city(code: &str) -> bool {
+    code.len() == 4
+        && code.bytes().all(|b| b.is_ascii_digit())
+        && ("11".."83").contains(&&code[..2])
+        && &code[2..] != "00"
 }
 
 /// Housekeeping: single-use tokens (email verification, password reset) a day past their expiry.

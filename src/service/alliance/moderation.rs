@@ -45,7 +45,7 @@ pub fn organizations_queue(
     page: &PageQuery,
 ) -> Result<Page<Organization>, ApiError> {
     user.require_staff()?;
-    load_many(conn, VerificationStatus::Pending, page)
+    load_many(conn, VerificationStatus::Pending, user.cities(), page)
 }
 
 #[derive(Debug, Serialize, ToSchema, Queryable)]
@@ -187,6 +187,7 @@ pub fn decide_listing(
     c.finish()?;
     let before = load(conn, id)?;
     let row = load_row(conn, id)?;
+    user.require_staff_for(&row.region_code)?;
     let (event, action, kind, zh, en) = match req.decision {
         ListingDecision::Approve => (
             ListingEvent::Approve,

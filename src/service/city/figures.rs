@@ -356,8 +356,7 @@ pub fn annual_report(
         &Period {
             from,
             until,
-            factor_version: None,
-            format: None,
+            ..Period::default()
         },
     )?;
     Ok(AnnualReport {

@@ -41,9 +41,14 @@ text_enum! {
     }
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams, validator::Validate)]
+#[derive(Debug, Clone, Default, Deserialize, IntoParams, validator::Validate)]
 #[into_params(parameter_in = Query)]
 pub struct Period {
+    /// Where the material comes from: a province (`15`), a city (`1502`) or a district
+    /// (`150203`); default everywhere. A province's figures are the sums of its cities'.
+    #[param(pattern = "^[0-9]{2}([0-9]{2}([0-9]{2})?)?$")]
+    #[validate(length(max = 6))]
+    pub region: Option<String>,
     /// First day (default: no lower bound).
     pub from: Option<NaiveDate>,
     /// Day after the last (default: no upper bound).
@@ -214,16 +219,41 @@ pub fn flows(
     period: &Period,
 ) -> Result<Flows, ApiError> {
     user.require_staff()?;
-    compute(conn, period)
+    let mut period = period.clone();
+    if let Some(cities) = user.cities() {
+        match &period.region {
+            Some(r) if r.len() >= 4 && user.covers(r) => {}
+            None if cities.len() == 1 => period.region = Some(cities[0].clone()),
+            _ => {
+                return Err(ApiError::field(
+                    "region",
+                    "out_of_scope",
+                    "name a city you work for, or a district of it",
+                ));
+            }
+        }
+    }
+    compute(conn, &period)
 }
 
 fn compute(conn: &mut DbConnection, period: &Period) -> Result<Flows, ApiError> {
-    crate::service::input::Checks::of(period).finish()?;
+    let mut c = crate::service::input::Checks::of(period);
+    if period
+        .region
+        .as_deref()
+        .is_some_and(|r| ![2, 4, 6].contains(&r.len()) || !r.bytes().all(|b| b.is_ascii_digit()))
+    {
+        c.push("region", "invalid", "must be 2, 4 or 6 digits");
+    }
+    c.finish()?;
     let (from, until) = period.bounds();
+    // Everything is counted where its lot lies; no region matches every code.
+    let within = format!("{}%", period.region.as_deref().unwrap_or_default());
     let mut cells: BTreeMap<Cell, Kg> = BTreeMap::new();
     let mut active: HashSet<String> = HashSet::new();
 
     let listed: Vec<(String, String, String, Option<NaiveDateTime>, i64)> = listings::table
+        .filter(listings::region_code.like(&within))
         .filter(listings::published_at.ge(from))
         .filter(listings::published_at.lt(until))
         .select((
@@ -244,17 +274,28 @@ fn compute(conn: &mut DbConnection, period: &Period) -> Result<Flows, ApiError> 
         }
     }
 
-    let made: Vec<String> = offers::table
+    let mut made = offers::table
         .filter(offers::created_at.ge(from))
         .filter(offers::created_at.lt(until))
         .select(offers::organization_id)
         .distinct()
-        .load(conn)?;
+        .into_boxed();
+    if period.region.is_some() {
+        made = made.filter(
+            offers::listing_id.eq_any(
+                listings::table
+                    .filter(listings::region_code.like(&within))
+                    .select(listings::id),
+            ),
+        );
+    }
+    let made: Vec<String> = made.load(conn)?;
     active.extend(made);
 
     let contracted: Vec<(String, String, String, String, NaiveDateTime, i64, String)> =
         deals::table
             .inner_join(listings::table)
+            .filter(listings::region_code.like(&within))
             .filter(deals::created_at.ge(from))
             .filter(deals::created_at.lt(until))
             .select((
@@ -283,6 +324,7 @@ fn compute(conn: &mut DbConnection, period: &Period) -> Result<Flows, ApiError> 
     // Completed deals: delivered tonnage and CO2.
     let completed: Vec<CompletedDeal> = deals::table
         .inner_join(listings::table)
+        .filter(listings::region_code.like(&within))
         .filter(deals::status.eq("completed"))
         .filter(deals::completed_at.ge(from))
         .filter(deals::completed_at.lt(until))

@@ -173,7 +173,41 @@ const ORGS: &[DemoOrg] = &[
             109.840,
         ),
     },
+    // A second city on the same platform: Ordos (鄂尔多斯, 1506), across the Yellow River.
+    DemoOrg {
+        legal_name: "达拉特热电示范有限公司 Dalad Thermal Power Demo Co., Ltd.",
+        uscc_body: "91150621MA0DEM011",
+        kinds: &[OrgKind::Producer],
+        email: "dalad-power@demo.wufei.local",
+        site: (
+            "Ash silos 灰库",
+            "150621",
+            "达拉特旗树林召镇",
+            40.398,
+            110.041,
+        ),
+    },
+    DemoOrg {
+        legal_name: "鄂尔多斯东胜建材示范有限公司 Dongsheng Building Materials Demo Co., Ltd.",
+        uscc_body: "91150602MA0DEM012",
+        kinds: &[OrgKind::Receiver],
+        email: "dongsheng-cement@demo.wufei.local",
+        site: (
+            "Cement grinding plant 水泥粉磨站",
+            "150602",
+            "东胜区铜川镇",
+            39.822,
+            109.983,
+        ),
+    },
 ];
+
+/// Staff who work for one city only (their queues and decisions): Ordos's desk.
+const CITY_STAFF: &[(&str, &str, &str)] = &[(
+    "staff.ordos@demo.wufei.local",
+    "鄂尔多斯固废办（示范） Ordos desk (demo)",
+    "1506",
+)];
 
 /// Seeds the demo organizations, their owners, one staff member and one admin. Returns how many
 /// organizations were added (0 when already seeded).
@@ -229,6 +263,31 @@ pub fn seed(conn: &mut DbConnection) -> Result<usize, ApiError> {
                 },
             )?;
             added += 1;
+        }
+        for &(email, name, city) in CITY_STAFF {
+            let exists: i64 = users::table
+                .filter(users::email.eq(email))
+                .count()
+                .get_result(conn)?;
+            if exists == 0 {
+                let id = new_id();
+                accounts::insert(
+                    conn,
+                    &NewUser {
+                        id: &id,
+                        email,
+                        display_name: name,
+                        password_hash: &hash,
+                        email_verified: true,
+                        language: Language::Zh,
+                        organization: None,
+                        platform_role: Some(PlatformRole::Staff),
+                    },
+                )?;
+                diesel::update(users::table.find(&id))
+                    .set(users::staff_cities.eq(city))
+                    .execute(conn)?;
+            }
         }
         Ok::<_, ApiError>(added)
     })?;
@@ -341,6 +400,21 @@ fn seed_listings(conn: &mut DbConnection) -> Result<(), ApiError> {
                 "national_code": "441-002-S06"
             }),
         ),
+        (
+            "dalad-power@demo.wufei.local",
+            json!({
+                "category": "SW02",
+                "title": "CFB fly ash, Dalad 循环流化床粉煤灰（达拉特）",
+                "description": "Fly ash from circulating fluidised-bed boilers across the river from Baotou; for mine backfill and road base.",
+                "quantity_t": "20000", "min_order_t": "100",
+                "supply": {"pattern": "recurring", "monthly_t": "4000"}, "generation": "new",
+                "delivery_terms": "pickup",
+                "pricing": {"model": "fixed", "price_per_t": "12.00"},
+                "properties": {"fineness_45um_pct": 28.0, "water_demand_ratio_pct": 106, "loi_pct": 9.5, "moisture_pct": 0.6,
+                               "so3_pct": 2.8, "free_cao_pct": 2.1, "fly_ash_class": "C", "boiler_type": "cfb"},
+                "national_code": "441-001-S02"
+            }),
+        ),
     ];
     let mut published = Vec::new();
     for (email, mut body) in lots {
@@ -377,6 +451,7 @@ fn seed_trade(
         (power, ash),
         (coal, gangue),
         (donghe, gypsum),
+        ..,
     ] = lots
     else {
         return Ok(());

@@ -7,14 +7,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::new_id;
-use crate::db::schema::{deals, transfers};
+use crate::db::schema::{deals, listings, transfers};
 use crate::db::{DbConnection, now};
 use crate::domain::deal::{DealEvent, DealStatus, transition};
 use crate::domain::notification::NotificationKind;
 use crate::domain::offer::IntendedUse;
 use crate::domain::quantity::{amount_fen, format_tonnes, format_yuan};
 use crate::error::ApiError;
-use crate::service::accounts::access::CurrentUser;
+use crate::service::accounts::access::{CurrentUser, city_among};
 use crate::service::audit::{self, Entry};
 use crate::service::input::Checks;
 use crate::service::market::lots;
@@ -130,6 +130,12 @@ pub fn list(
                 .eq(org.clone())
                 .or(deals::receiver_org_id.eq(org)),
         );
+    } else if let Some(cities) = user.cities() {
+        // A deal is the lot's city's: where the material comes from.
+        q = q.filter(city_among::<deals::table>(
+            "(SELECT l.region_code FROM listings l WHERE l.id = deals.listing_id)",
+            cities,
+        ));
     }
     if let Some(s) = status {
         q = q.filter(deals::status.eq(s));
@@ -374,6 +380,11 @@ pub fn decide(
     c.reason("reason", &req.reason);
     c.finish()?;
     let before = load_row(conn, id)?;
+    let region: String = listings::table
+        .find(&before.listing_id)
+        .select(listings::region_code)
+        .first(conn)?;
+    user.require_staff_for(&region)?;
     let event = match req.decision {
         DealDecision::Approve => DealEvent::Approve,
         DealDecision::Hold => DealEvent::Hold,

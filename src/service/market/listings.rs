@@ -21,7 +21,7 @@ use crate::domain::offer::OfferEvent;
 use crate::domain::organization::OrgKind;
 use crate::domain::quantity::format_tonnes;
 use crate::error::ApiError;
-use crate::service::accounts::access::CurrentUser;
+use crate::service::accounts::access::{CurrentUser, city_among};
 use crate::service::audit::{self, Entry};
 use crate::service::input::{Checks, Tonnes, Yuan};
 use crate::service::market::catalog::{Catalog, hazardous};
@@ -686,6 +686,9 @@ pub fn review_queue(
         .order(listings::id.asc())
         .limit(limit)
         .into_boxed();
+    if let Some(cities) = user.cities() {
+        q = q.filter(city_among("listings.region_code", cities));
+    }
     if let Some(after) = page.after::<String>()? {
         q = q.filter(listings::id.gt(after));
     }

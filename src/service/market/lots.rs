@@ -404,11 +404,13 @@ pub fn load(conn: &mut DbConnection, id: &str) -> Result<Listing, ApiError> {
     Ok(views(conn, vec![row])?.remove(0))
 }
 
-/// Published lots are visible to verified members and staff; others only to their organization.
+/// Published lots are visible to verified members and staff; others only to their organization
+/// and to the staff of their city.
 pub fn visible(user: &CurrentUser, row: &ListingRow) -> bool {
-    user.is_staff()
+    let published = row.status_now() == ListingStatus::Published;
+    (user.is_staff() && (published || user.covers(&row.region_code)))
         || user.belongs_to(&row.organization_id)
-        || (row.status_now() == ListingStatus::Published && user.require_verified_member().is_ok())
+        || (published && user.require_verified_member().is_ok())
 }
 
 /// What a producer states about a lot, as stored: written whole on create and on every edit.
@@ -531,11 +533,13 @@ pub fn rewrite(
 /// Grades computed under an older rule set are recomputed from the stored lab values (at start,
 /// after a migration changed the rules); the lots keep their state. Returns how many changed.
 pub fn regrade_stale(conn: &mut DbConnection, catalog: &Catalog) -> QueryResult<usize> {
+    // NOT EXISTS, an anti-join: `id <> ALL (subquery)` ran as a nested loop on PostgreSQL and
+    // kept a national-scale start-up (a million lots) waiting for hours.
     let current = listing_grades::table
-        .filter(listing_grades::rule_set.eq(RULE_SET))
-        .select(listing_grades::listing_id);
+        .filter(listing_grades::listing_id.eq(listings::id))
+        .filter(listing_grades::rule_set.eq(RULE_SET));
     let stale: Vec<(String, String, Option<String>)> = listings::table
-        .filter(listings::id.ne_all(current))
+        .filter(diesel::dsl::not(diesel::dsl::exists(current)))
         .select((listings::id, listings::category_code, listings::subtype))
         .load(conn)?;
     for (id, code, subtype) in &stale {

@@ -110,8 +110,46 @@ struct Cursor {
     sort: String,
 }
 
-/// Below this many lots a free-text word counts as rare (see `search`).
+/// Below this many lots a free-text word counts as rare (see `text_plan`).
 const RARE: i64 = 1000;
+
+/// How many lots of the sort order a common word's page is first looked for in.
+const WINDOW: i64 = 2000;
+
+/// How free text narrows a search (docs/DECISIONS.md, "Free-text search").
+enum FreeText {
+    /// No free text.
+    Any,
+    /// Some word is rare: these are the only lots that can match.
+    Among(Vec<String>),
+    /// Every word is common: walk the sort order and check each lot.
+    Common,
+}
+
+/// Asks the text index for each word, longest first (likelier rare, and more trigrams to look
+/// up), until one is rare. The planner is never asked to guess how common a word is.
+fn text_plan(conn: &mut DbConnection, words: &[String]) -> Result<FreeText, ApiError> {
+    if words.is_empty() {
+        return Ok(FreeText::Any);
+    }
+    let mut by_length: Vec<&String> = words.iter().collect();
+    by_length.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
+    for word in by_length {
+        let found = text::lots_containing(conn, std::slice::from_ref(word), RARE + 1)?;
+        if found.len() as i64 <= RARE {
+            return Ok(FreeText::Among(found));
+        }
+    }
+    Ok(FreeText::Common)
+}
+
+/// Every word in the lot's text, checked on each lot the query reaches.
+fn with_words<'a>(mut query: Query<'a>, words: &[String]) -> Query<'a> {
+    for word in words {
+        query = query.filter(text::lot_contains(word));
+    }
+    query
+}
 
 type Query<'a> = listings::BoxedQuery<'a, MultiBackend>;
 
@@ -308,16 +346,8 @@ pub fn search(
     };
     c.finish()?;
 
-    // A word in fewer than `RARE` lots is looked up in the text index and the page is sorted from
-    // those lots; a commoner one is checked lot by lot while walking the sort order's index,
-    // where a page turns up within about `limit × lots ÷ RARE` rows.
     let words = q.q.as_deref().map(search_words).unwrap_or_default();
-    let rare = if words.is_empty() {
-        None
-    } else {
-        let found = text::lots_containing(conn, &words, RARE + 1)?;
-        (found.len() as i64 <= RARE).then_some(found)
-    };
+    let text = text_plan(conn, &words)?;
     let key = cursor.as_ref().and_then(|c| c.key);
     let build =
         |radius_km: f64| -> Result<Query, ApiError> {
@@ -380,12 +410,6 @@ pub fn search(
                         .is_null()
                         .or(listings::available_until.ge(start)),
                 );
-            }
-            for word in &words {
-                query = query.filter(text::lot_contains(word));
-            }
-            if let Some(ids) = &rare {
-                query = query.filter(listings::id.eq_any(ids.clone()));
             }
             // Sort and continue after the cursor: (key, id) strictly beyond the last item.
             let after_id = cursor.as_ref().map(|c| c.id.clone());
@@ -472,6 +496,45 @@ pub fn search(
                 };
             Ok(query)
         };
+    // One page of the sort order under the free text, by the plan chosen above.
+    let mut page_of = |radius_km: f64| -> Result<Vec<ListingRow>, ApiError> {
+        Ok(match &text {
+            FreeText::Any => build(radius_km)?.limit(limit).load(conn)?,
+            FreeText::Among(ids) => with_words(build(radius_km)?, &words)
+                .filter(listings::id.eq_any(ids.clone()))
+                .limit(limit)
+                .load(conn)?,
+            FreeText::Common => {
+                // The first lots of the sort order hold a page of a common word, and then it is
+                // the page: exact, at the cost of `WINDOW` index entries.
+                let window: Vec<String> = build(radius_km)?
+                    .select(listings::id)
+                    .limit(WINDOW)
+                    .load(conn)?;
+                let rows: Vec<ListingRow> = with_words(build(radius_km)?, &words)
+                    .filter(listings::id.eq_any(window))
+                    .limit(limit)
+                    .load(conn)?;
+                if rows.len() as i64 == limit {
+                    return Ok(rows);
+                }
+                // Common words apart may be rare together; else walk on.
+                let together = if words.len() > 1 {
+                    Some(text::lots_containing(conn, &words, RARE + 1)?)
+                        .filter(|ids| ids.len() as i64 <= RARE)
+                } else {
+                    None
+                };
+                let query = with_words(build(radius_km)?, &words);
+                match together {
+                    Some(ids) => query.filter(listings::id.eq_any(ids)),
+                    None => query,
+                }
+                .limit(limit)
+                .load(conn)?
+            }
+        })
+    };
     let rows: Vec<ListingRow> = match (&point, sort) {
         (Some(p), SortOrder::Distance) => {
             // Nearest first, in growing rings: a dense area never sorts every lot of the
@@ -487,16 +550,14 @@ pub fn search(
                 if r <= start && r < p.radius_km {
                     continue;
                 }
-                rows = build(r)?.limit(limit).load(conn)?;
+                rows = page_of(r)?;
                 if rows.len() as i64 == limit {
                     break;
                 }
             }
             rows
         }
-        _ => build(point.as_ref().map_or(0.0, |p| p.radius_km))?
-            .limit(limit)
-            .load(conn)?,
+        _ => page_of(point.as_ref().map_or(0.0, |p| p.radius_km))?,
     };
     let key_of = |last: &ListingRow| Cursor {
         key: match sort {
