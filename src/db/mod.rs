@@ -138,14 +138,7 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let db = self.clone();
-        let span = tracing::Span::current();
-        actix_web::rt::task::spawn_blocking(move || {
-            let _entered = span.enter();
-            db.on_primary(f)
-        })
-        .await
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+        self.blocking(false, f).await
     }
 
     /// Like `read`, for reads a replica may serve (search, statistics, reports, matching, the
@@ -156,11 +149,22 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        self.blocking(true, f).await
+    }
+
+    async fn blocking<T, F>(&self, replica: bool, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
         let db = self.clone();
         let span = tracing::Span::current();
         actix_web::rt::task::spawn_blocking(move || {
             let _entered = span.enter();
-            match db.replica.as_ref().and_then(|r| r.caught_up()) {
+            let standby = replica
+                .then(|| db.replica.as_ref().and_then(|r| r.caught_up()))
+                .flatten();
+            match standby {
                 Some(mut conn) => f(&mut conn),
                 None => db.on_primary(f),
             }

@@ -68,7 +68,7 @@ impl CurrentUser {
             platform_role: r.6.as_deref().and_then(PlatformRole::parse),
             org_status: r.7.as_deref().and_then(VerificationStatus::parse),
             org_suspended: r.8.unwrap_or(false),
-            staff_cities: r.9.map(|c| c.split(',').map(str::to_string).collect()),
+            staff_cities: stored_cities(r.9),
         }))
     }
 
@@ -198,6 +198,11 @@ impl CurrentUser {
         }
         Ok(())
     }
+}
+
+/// Staff cities as `users.staff_cities` stores them: comma-separated codes, NULL for all.
+pub fn stored_cities(stored: Option<String>) -> Option<Vec<String>> {
+    stored.map(|c| c.split(',').map(str::to_string).collect())
 }
 
 /// SQL: the city of `code_sql` (an SQL expression giving a region code) is one of `cities`, as

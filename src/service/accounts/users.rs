@@ -651,7 +651,7 @@ impl From<SummaryRow> for UserSummary {
             display_name: r.2,
             organization_id: r.3,
             platform_role: r.4,
-            staff_cities: r.5.map(|c| c.split(',').map(str::to_string).collect()),
+            staff_cities: crate::service::accounts::access::stored_cities(r.5),
         }
     }
 }

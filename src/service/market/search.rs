@@ -113,16 +113,15 @@ struct Cursor {
 /// Below this many lots a free-text word counts as rare (see `text_plan`).
 const RARE: i64 = 1000;
 
-/// How many lots of the sort order a common word's page is first looked for in.
-const WINDOW: i64 = 2000;
-
 /// How free text narrows a search (docs/DECISIONS.md, "Free-text search").
 enum FreeText {
     /// No free text.
     Any,
     /// Some word is rare: these are the only lots that can match.
     Among(Vec<String>),
-    /// Every word is common: walk the sort order and check each lot.
+    /// Every word is common: walk the sort order's index and check each lot, which meets a page
+    /// within about `limit × lots ÷ RARE` rows for one word. Common words that are rare together
+    /// walk longer (docs/PERFORMANCE.md).
     Common,
 }
 
@@ -504,35 +503,9 @@ pub fn search(
                 .filter(listings::id.eq_any(ids.clone()))
                 .limit(limit)
                 .load(conn)?,
-            FreeText::Common => {
-                // The first lots of the sort order hold a page of a common word, and then it is
-                // the page: exact, at the cost of `WINDOW` index entries.
-                let window: Vec<String> = build(radius_km)?
-                    .select(listings::id)
-                    .limit(WINDOW)
-                    .load(conn)?;
-                let rows: Vec<ListingRow> = with_words(build(radius_km)?, &words)
-                    .filter(listings::id.eq_any(window))
-                    .limit(limit)
-                    .load(conn)?;
-                if rows.len() as i64 == limit {
-                    return Ok(rows);
-                }
-                // Common words apart may be rare together; else walk on.
-                let together = if words.len() > 1 {
-                    Some(text::lots_containing(conn, &words, RARE + 1)?)
-                        .filter(|ids| ids.len() as i64 <= RARE)
-                } else {
-                    None
-                };
-                let query = with_words(build(radius_km)?, &words);
-                match together {
-                    Some(ids) => query.filter(listings::id.eq_any(ids)),
-                    None => query,
-                }
+            FreeText::Common => with_words(build(radius_km)?, &words)
                 .limit(limit)
-                .load(conn)?
-            }
+                .load(conn)?,
         })
     };
     let rows: Vec<ListingRow> = match (&point, sort) {
