@@ -3,6 +3,7 @@
 pub mod city;
 pub mod deal;
 pub mod demand;
+pub mod digest;
 pub mod grading;
 pub mod listing;
 pub mod matching;

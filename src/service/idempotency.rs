@@ -6,7 +6,6 @@
 
 use chrono::Duration;
 use diesel::prelude::*;
-use sha2::{Digest, Sha256};
 
 use crate::db::schema::idempotency_keys;
 use crate::db::{Db, DbConnection, is_unique_violation, now, write_tx};
@@ -48,8 +47,7 @@ pub fn check_key(key: &str) -> Result<(), ApiError> {
 
 /// Fingerprint of a request: what it does and with which body.
 pub fn fingerprint(route: &str, body: &serde_json::Value) -> String {
-    let digest = Sha256::digest(format!("{route}\n{body}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::domain::digest::sha256_hex(format!("{route}\n{body}").as_bytes())
 }
 
 enum Reservation {

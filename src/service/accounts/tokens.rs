@@ -2,7 +2,6 @@
 
 use base64::Engine;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 /// 256 random bits, URL-safe.
 pub fn generate() -> String {
@@ -13,6 +12,5 @@ pub fn generate() -> String {
 
 /// SHA-256 is enough here: the token has 256 bits of entropy, nothing to brute-force.
 pub fn hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::domain::digest::sha256_hex(token.as_bytes())
 }
