@@ -71,6 +71,14 @@ pub fn connection_string(url: &str) -> anyhow::Result<String> {
     })
 }
 
+/// Where a unit of work runs: reads and writes on the primary, some reads on the replica.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Primary,
+    Writes,
+    Replica,
+}
+
 /// Shared handle to the pool; cloning is cheap.
 #[derive(Clone)]
 pub struct Db {
@@ -138,7 +146,7 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        self.blocking(false, f).await
+        self.blocking(Route::Primary, f).await
     }
 
     /// Like `read`, for reads a replica may serve (search, statistics, reports, matching, the
@@ -149,42 +157,7 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        self.blocking(true, f).await
-    }
-
-    async fn blocking<T, F>(&self, replica: bool, f: F) -> Result<T, ApiError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
-        T: Send + 'static,
-    {
-        let db = self.clone();
-        let span = tracing::Span::current();
-        actix_web::rt::task::spawn_blocking(move || {
-            let _entered = span.enter();
-            let standby = replica
-                .then(|| db.replica.as_ref().and_then(|r| r.caught_up()))
-                .flatten();
-            match standby {
-                Some(mut conn) => f(&mut conn),
-                None => db.on_primary(f),
-            }
-        })
-        .await
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
-    }
-
-    /// Runs `f` on a primary connection; with a replica, notes where the primary's WAL stands
-    /// afterwards, so that no later replica read misses what `f` wrote.
-    fn on_primary<T, F>(&self, f: F) -> Result<T, ApiError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
-    {
-        let mut conn = self.get()?;
-        let result = f(&mut conn);
-        if let Some(r) = &self.replica {
-            r.note_primary(&mut conn);
-        }
-        result
+        self.blocking(Route::Replica, f).await
     }
 
     /// Runs `f` inside one write transaction on the blocking pool.
@@ -193,7 +166,45 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        self.read(move |conn| write_tx(conn, f)).await
+        self.writing(move |conn| write_tx(conn, f)).await
+    }
+
+    /// Runs `f`, which opens its own write transactions (an idempotent request takes its key in
+    /// one and does its work in another), on the primary.
+    pub async fn writing<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.blocking(Route::Writes, f).await
+    }
+
+    async fn blocking<T, F>(&self, route: Route, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        let span = tracing::Span::current();
+        actix_web::rt::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let standby = (route == Route::Replica)
+                .then(|| db.replica.as_ref().and_then(|r| r.caught_up()))
+                .flatten();
+            if let Some(mut conn) = standby {
+                return f(&mut conn);
+            }
+            let mut conn = db.get()?;
+            let result = f(&mut conn);
+            // With a replica, where the primary's WAL stands after a write: no later replica
+            // read misses what `f` wrote.
+            if let (Route::Writes, Some(r)) = (route, &db.replica) {
+                r.note_primary(&mut conn);
+            }
+            result
+        })
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
     }
 
     /// Applies pending migrations for this backend.

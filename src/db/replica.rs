@@ -2,9 +2,9 @@
 //! reports, matching and the public pages read from it while it is usable; everything else, and
 //! every read while it is lagging or lost, goes to the primary.
 //!
-//! Reads never go back in time: after each use of the primary the service notes the primary's
-//! WAL position, and a replica read first checks that the replica has replayed up to it, else
-//! reads the primary. A client's own write is always behind that mark, so it reads it back.
+//! Reads never go back in time: after each write the service notes the primary's WAL position,
+//! and a replica read first checks that the replica has replayed up to it, else reads the
+//! primary. A client's own write is always behind that mark, so it reads it back.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -47,7 +47,7 @@ pub struct ReplicaStatus {
 pub struct Replica {
     pool: Pool,
     max_lag_bytes: i64,
-    /// The primary's WAL position after the latest use of it (bytes since 0/0).
+    /// The primary's WAL position after the latest write (bytes since 0/0).
     written: AtomicI64,
     usable: AtomicBool,
     served: AtomicU64,
@@ -110,7 +110,7 @@ impl Replica {
         }
     }
 
-    /// Notes the primary's position after `conn` was used: later replica reads wait for it.
+    /// Notes the primary's position after `conn` wrote: later replica reads wait for it.
     pub fn note_primary(&self, conn: &mut DbConnection) {
         if let Ok(lsn) = primary_position(conn) {
             self.written.fetch_max(lsn, Ordering::AcqRel);

@@ -148,7 +148,7 @@ where
         return db.write(change).await;
     };
     check_key(&key)?;
-    db.read(move |conn| {
+    db.writing(move |conn| {
         let reservation = write_tx(conn, |c| reserve(c, &user, &key, &hash))?;
         if let Reservation::Taken = reservation {
             return existing(conn, &user, &key, &hash);
