@@ -23,44 +23,29 @@ struct Id {
     listing_id: String,
 }
 
-/// Up to `cap` lots (any state) whose text holds every word, found through the index, so a rare
-/// word costs what it matches. Words under three characters give the index nothing to look up;
-/// they are checked on each text until `cap` are found.
-pub fn lots_containing(
-    conn: &mut DbConnection,
-    words: &[String],
-    cap: i64,
-) -> QueryResult<Vec<String>> {
-    let sqlite = matches!(conn, DbConnection::Sqlite(_));
-    let mut query = if sqlite {
-        // The FTS table answers LIKE from its trigrams; the join reads the text it points at.
-        "SELECT t.listing_id FROM listing_texts_fts f \
-         JOIN listing_texts t ON t.fts_rowid = f.rowid WHERE 1 = 1"
-            .to_string()
-    } else {
-        "SELECT t.listing_id FROM listing_texts t WHERE 1 = 1".to_string()
+/// Up to `cap` lots (any state) whose text holds `word`, found through the index, so a rare word
+/// costs what it matches. A word under three characters gives the index nothing to look up; it
+/// is checked on each text until `cap` are found.
+pub fn lots_containing(conn: &mut DbConnection, word: &str, cap: i64) -> QueryResult<Vec<String>> {
+    let query = match conn {
+        // The FTS table answers LIKE from its trigrams, but knows no ESCAPE: there `%`, `_` and
+        // `\` of the word are wildcards (a wider net), and the join checks the exact pattern on
+        // the text it points at.
+        DbConnection::Sqlite(_) => diesel::sql_query(format!(
+            "SELECT t.listing_id FROM listing_texts_fts f \
+             JOIN listing_texts t ON t.fts_rowid = f.rowid \
+             WHERE f.search_text LIKE $1 AND t.search_text LIKE $2 ESCAPE '\\' LIMIT {cap}"
+        ))
+        .into_boxed::<MultiBackend>()
+        .bind::<Text, _>(format!("%{}%", word.replace(['%', '_', '\\'], "%"))),
+        DbConnection::Postgresql(_) => diesel::sql_query(format!(
+            "SELECT t.listing_id FROM listing_texts t \
+             WHERE t.search_text LIKE $1 ESCAPE '\\' LIMIT {cap}"
+        ))
+        .into_boxed::<MultiBackend>(),
     };
-    let mut patterns = Vec::new();
-    for w in words {
-        if sqlite {
-            // FTS5's LIKE knows no ESCAPE: `%` and `_` of the word become wildcards there (a
-            // wider net), and the exact pattern is checked on the text.
-            let loose = w.replace(['%', '_', '\\'], "%");
-            patterns.push(format!("%{loose}%"));
-            query.push_str(&format!(" AND f.search_text LIKE ${}", patterns.len()));
-        }
-        patterns.push(anywhere(w));
-        query.push_str(&format!(
-            " AND t.search_text LIKE ${} ESCAPE '\\'",
-            patterns.len()
-        ));
-    }
-    query.push_str(&format!(" LIMIT {cap}"));
-    let mut boxed = diesel::sql_query(query).into_boxed::<MultiBackend>();
-    for p in patterns {
-        boxed = boxed.bind::<Text, _>(p);
-    }
-    Ok(boxed
+    Ok(query
+        .bind::<Text, _>(anywhere(word))
         .load::<Id>(conn)?
         .into_iter()
         .map(|r| r.listing_id)

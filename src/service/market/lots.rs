@@ -534,7 +534,7 @@ pub fn rewrite(
 /// after a migration changed the rules); the lots keep their state. Returns how many changed.
 pub fn regrade_stale(conn: &mut DbConnection, catalog: &Catalog) -> QueryResult<usize> {
     // NOT EXISTS, an anti-join: `id <> ALL (subquery)` ran as a nested loop on PostgreSQL and
-    // kept a national-scale start-up (a million lots) waiting for hours.
+    // held a start-up over a million lots for more than four minutes (it was stopped there).
     let current = listing_grades::table
         .filter(listing_grades::listing_id.eq(listings::id))
         .filter(listing_grades::rule_set.eq(RULE_SET));

@@ -134,7 +134,7 @@ fn text_plan(conn: &mut DbConnection, words: &[String]) -> Result<FreeText, ApiE
     let mut by_length: Vec<&String> = words.iter().collect();
     by_length.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
     for word in by_length {
-        let found = text::lots_containing(conn, std::slice::from_ref(word), RARE + 1)?;
+        let found = text::lots_containing(conn, word, RARE + 1)?;
         if found.len() as i64 <= RARE {
             return Ok(FreeText::Among(found));
         }
