@@ -7,13 +7,15 @@
 //!   WUFEI_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench matching
 //!
 //! WUFEI_BENCH_LISTINGS (default 100000) and WUFEI_BENCH_DEMANDS (default 10000) change the sizes;
-//! WUFEI_BENCH_REMATCH limits the full re-match to that many demands (default: all).
+//! WUFEI_BENCH_REMATCH limits the full re-match to that many demands (default 1000);
+//! WUFEI_BENCH_BAOTOU (default 100) is Baotou's share of lots and demands in %, the other nine
+//! cities of `common::vocabulary` sharing the rest (10 spreads them evenly: national scale).
 
 mod common;
 
 use std::time::Instant;
 
-use common::{BenchDb, drive, login, report, seed_lots, seed_org};
+use common::{BenchDb, Place, drive, login, place, report, seed_lots, seed_org};
 use diesel::connection::SimpleConnection;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -23,6 +25,7 @@ fn seed_demands(db: &BenchDb, count: usize) -> String {
     let mut conn = db.conn();
     let org = seed_org(&mut conn, 2, "receiver", "buyer@bench.test");
     let mut rng = StdRng::seed_from_u64(2027);
+    let baotou: f64 = common::env_or("WUFEI_BENCH_BAOTOU", 100.0);
     let now = "2026-11-01 00:00:00";
     for chunk in 0..count.div_ceil(1000) {
         let mut rows = Vec::new();
@@ -34,21 +37,32 @@ fn seed_demands(db: &BenchDb, count: usize) -> String {
                 2 => ("SW04,SW01", "{}", "{}"),
                 _ => ("SW06", "{}", "{}"),
             };
-            rows.push(format!(
-                "('{id}', '{org}', '{org}', 'Bench demand {i}', '{categories}', '', '{bounds}', '{grades}', {}, 'one_off', {}, {}, \
-                 '{now}', NULL, 'concrete', 'open', '150203', {}, {}, NULL, 1, '{now}', '{now}')",
+            let (kg, price) = (
                 rng.random_range(100..5000) * 1000,
-                rng.random_range(20..80),
                 rng.random_range(-1000..6000),
-                40.2 + rng.random::<f64>(),
-                109.3 + rng.random::<f64>() * 1.5,
+            );
+            // Most buyers haul within a city; one in fifty buys across provinces.
+            let radius: f64 = if rng.random_bool(0.02) {
+                rng.random_range(200.0..1000.0)
+            } else {
+                rng.random_range(20.0..80.0)
+            };
+            let Place {
+                lat, lon, region, ..
+            } = place(&mut rng, baotou);
+            let reach = wufei::domain::listing::bounding_box(lat, lon, radius);
+            rows.push(format!(
+                "('{id}', '{org}', '{org}', 'Bench demand {i}', '{categories}', '', '{bounds}', '{grades}', {kg}, 'one_off', {radius}, {price}, \
+                 '{now}', NULL, 'concrete', 'open', '{region}', {lat}, {lon}, NULL, 1, '{now}', '{now}', {}, {}, {}, {})",
+                reach.min_lat, reach.max_lat, reach.min_lon, reach.max_lon,
             ));
         }
         conn.batch_execute(&format!(
             "INSERT INTO demands (id, organization_id, site_id, title, categories, subtypes,
                property_bounds, min_grades, quantity_kg, supply_pattern, max_distance_km,
                price_limit_fen, window_from, window_until, intended_use, status, region_code, lat,
-               lon, last_digest_at, version, created_at, updated_at) VALUES {}",
+               lon, last_digest_at, version, created_at, updated_at, reach_south, reach_north,
+               reach_west, reach_east) VALUES {}",
             rows.join(",")
         ))
         .expect("seed demands");
@@ -139,7 +153,7 @@ async fn main() {
         common::env_or("WUFEI_BENCH_LISTINGS", 100_000),
         common::env_or("WUFEI_BENCH_DEMANDS", 10_000),
     );
-    let rematch = common::env_or("WUFEI_BENCH_REMATCH", demands);
+    let rematch = common::env_or("WUFEI_BENCH_REMATCH", demands.min(1000));
     run(BenchDb::sqlite(), listings, demands, rematch).await;
     if let Ok(pg) = std::env::var("WUFEI_BENCH_POSTGRES_URL") {
         run(BenchDb::postgres(&pg), listings, demands, rematch).await;

@@ -232,6 +232,31 @@ pub fn report(label: &str, mut latencies: Vec<Duration>, wall: Duration) {
 /// trade's vocabulary): `WUFEI_BENCH_BAOTOU` percent of them (default 100) around Baotou, the rest
 /// over nine other cities. They belong to one verified producer whose owner signs in as
 /// `bench@wufei.test` and to `WUFEI_BENCH_PRODUCERS` others (default 100). Returns how long it took.
+/// Where a seeded lot or demand is: a city (Baotou with `baotou` % of them, the other nine
+/// sharing the rest), a point in it and one of its districts.
+pub struct Place {
+    pub city: usize,
+    pub lat: f64,
+    pub lon: f64,
+    pub region: &'static str,
+}
+
+pub fn place(rng: &mut StdRng, baotou: f64) -> Place {
+    let city = if rng.random_bool(baotou / 100.0) {
+        0
+    } else {
+        rng.random_range(1..vocabulary::CITIES.len())
+    };
+    let (_, _, clat, clon, districts) = vocabulary::CITIES[city];
+    // Baotou's lots spread over ~110 × 130 km as before; the other cities' around them.
+    Place {
+        city,
+        lat: clat - 0.45 + rng.random::<f64>() * 1.0,
+        lon: clon - 0.54 + rng.random::<f64>() * 1.5,
+        region: districts[rng.random_range(0..districts.len())],
+    }
+}
+
 pub fn seed_lots(db: &BenchDb, count: usize) -> std::time::Duration {
     let started = std::time::Instant::now();
     let mut conn = db.conn();
@@ -269,16 +294,12 @@ pub fn seed_lots(db: &BenchDb, count: usize) -> std::time::Duration {
             };
             let kg: i64 = rng.random_range(10..50_000) * 1000;
             let price: i64 = rng.random_range(-5_000..8_000);
-            let city = if rng.random_bool(baotou / 100.0) {
-                0
-            } else {
-                rng.random_range(1..vocabulary::CITIES.len())
-            };
-            let (_, _, clat, clon, districts) = vocabulary::CITIES[city];
-            // Baotou's lots spread over ~110 × 130 km as before; the other cities' around them.
-            let lat = clat - 0.45 + rng.random::<f64>() * 1.0;
-            let lon = clon - 0.54 + rng.random::<f64>() * 1.5;
-            let region = districts[rng.random_range(0..districts.len())];
+            let Place {
+                city,
+                lat,
+                lon,
+                region,
+            } = place(&mut rng, baotou);
             let (title, description) = vocabulary::text(&mut rng, category, city, region, i);
             texts.push(format!(
                 "('{id}', '{}')",

@@ -1,6 +1,7 @@
 //! Database access: the one connection type for SQLite and PostgreSQL, the pool, migrations and
 //! transactions. The only module that knows which backend it talks to.
 
+pub mod reach;
 pub mod replica;
 pub mod schema;
 pub mod text;

@@ -370,6 +370,10 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         monthly_kg -> Nullable<BigInt>,
+        reach_south -> Double,
+        reach_north -> Double,
+        reach_west -> Double,
+        reach_east -> Double,
     }
 }
 

@@ -281,3 +281,90 @@ async fn the_stranded_streams_board() {
     )
     .await;
 }
+
+/// A new lot finds the open demands whose radius holds it through the demands' spatial index:
+/// a buyer 700 km away with an 80 km radius is not read, one with 1 000 km is; a radius edit
+/// moves the demand's reach, and a paused demand leaves the index until it opens again.
+#[actix_web::test]
+async fn a_lot_reaches_the_open_demands_whose_radius_holds_it() {
+    let app = app().start().await;
+    let m = market(&app).await;
+    let res = app
+        .post(
+            &format!("/api/v1/organizations/{}/sites", m.receiver.organization_id),
+            Some(&m.receiver.access),
+            &json!({"name": "Tangshan mixing plant", "region_code": "130203",
+                    "address": "Lunan district", "lat": 39.63, "lon": 118.18}),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let far_site = res.json::<Value>().await.unwrap()["id"].clone();
+    let sites: Value = app
+        .get_json(
+            &format!("/api/v1/organizations/{}/sites", m.receiver.organization_id),
+            &m.receiver.access,
+        )
+        .await;
+    let near_site = sites["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] != far_site)
+        .unwrap()["id"]
+        .clone();
+    let demand = |title: &str, site: &Value, km: u32| {
+        json!({"title": title, "categories": ["SW02"], "quantity_t": "5000",
+               "supply": {"pattern": "one_off"}, "site_id": site, "max_distance_km": km,
+               "price_limit_per_t": "800.00", "intended_use": "concrete"})
+    };
+    // Freight at 0.5 yuan/t/km makes 700 km cost 350 yuan a tonne: within the limit.
+    let mut ids = Vec::new();
+    for (title, site, km) in [
+        ("Near buyer", &near_site, 80),
+        ("Far buyer, local haul", &far_site, 80),
+        ("Far buyer, national haul", &far_site, 1000),
+    ] {
+        let res = app
+            .post(
+                "/api/v1/demands",
+                Some(&m.receiver.access),
+                &demand(title, site, km),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        ids.push(res.json::<Value>().await.unwrap()["id"].clone());
+    }
+    let lot = publish(&app, &m, &fly_ash(&m.site)).await;
+    let matched = || {
+        let (app, lot, token) = (&app, lot["id"].as_str().unwrap(), &m.producer.access);
+        async move {
+            let page: Value = app
+                .get_json(&format!("/api/v1/listings/{lot}/matches"), token)
+                .await;
+            let mut titles: Vec<String> = page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["demand"]["title"].as_str().unwrap().to_string())
+                .collect();
+            titles.sort();
+            titles
+        }
+    };
+    assert_eq!(matched().await, ["Far buyer, national haul", "Near buyer"]);
+
+    let edit = |id: &Value, body: Value| {
+        let (app, token) = (&app, &m.receiver.access);
+        let path = format!("/api/v1/demands/{}", id.as_str().unwrap());
+        async move {
+            let res = app.patch(&path, token, &body).await;
+            assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        }
+    };
+    edit(&ids[1], json!({"max_distance_km": 1200})).await;
+    edit(&ids[2], json!({"status": "paused"})).await;
+    assert_eq!(matched().await, ["Far buyer, local haul", "Near buyer"]);
+    edit(&ids[1], json!({"max_distance_km": 50})).await;
+    edit(&ids[2], json!({"status": "open"})).await;
+    assert_eq!(matched().await, ["Far buyer, national haul", "Near buyer"]);
+}

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::dsl::Eq;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -13,7 +14,7 @@ use crate::db::schema::{demands, organizations, sites};
 use crate::db::{DbConnection, now};
 use crate::domain::demand::{DemandStatus, event_towards, transition};
 use crate::domain::grading::at_least;
-use crate::domain::listing::SupplyPattern;
+use crate::domain::listing::{SupplyPattern, bounding_box};
 use crate::domain::matching::{Bound, Want};
 use crate::domain::offer::IntendedUse;
 use crate::domain::organization::OrgKind;
@@ -133,6 +134,11 @@ pub struct DemandRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub monthly_kg: Option<i64>,
+    /// The box its radius can touch (`reach`), kept for the index that finds it.
+    pub reach_south: f64,
+    pub reach_north: f64,
+    pub reach_west: f64,
+    pub reach_east: f64,
 }
 
 fn list_of(text: &str) -> Vec<String> {
@@ -374,6 +380,26 @@ fn check(catalog: &Catalog, input: &DemandInput) -> Result<CheckedDemand, ApiErr
     })
 }
 
+type Reach = (
+    Eq<demands::reach_south, f64>,
+    Eq<demands::reach_north, f64>,
+    Eq<demands::reach_west, f64>,
+    Eq<demands::reach_east, f64>,
+);
+
+/// The box around the site that a radius can touch, as matching's bounding box draws it: a
+/// published lot finds the open demands whose box holds it through a spatial index
+/// (`db::reach`), so matching a new lot reads only the demands that can reach it.
+fn reach(lat: f64, lon: f64, max_distance_km: f64) -> Reach {
+    let b = bounding_box(lat, lon, max_distance_km);
+    (
+        demands::reach_south.eq(b.min_lat),
+        demands::reach_north.eq(b.max_lat),
+        demands::reach_west.eq(b.min_lon),
+        demands::reach_east.eq(b.max_lon),
+    )
+}
+
 /// Members of verified receiver or research organizations post demands.
 fn require_buyer(conn: &mut DbConnection, user: &CurrentUser) -> Result<String, ApiError> {
     let org = user.require_verified_member()?.to_string();
@@ -438,6 +464,7 @@ pub fn create(
             demands::region_code.eq(region),
             demands::lat.eq(lat),
             demands::lon.eq(lon),
+            reach(lat, lon, input.max_distance_km),
             demands::created_at.eq(at),
             demands::updated_at.eq(at),
         ))
@@ -596,6 +623,7 @@ pub fn update(
         demands::title.eq(input.title.trim()),
         demands::status.eq(status),
         demands::max_distance_km.eq(input.max_distance_km),
+        reach(before.lat, before.lon, input.max_distance_km),
         demands::price_limit_fen.eq(checked.price_limit_fen),
         demands::quantity_kg.eq(checked.quantity_kg),
         demands::monthly_kg.eq(checked.monthly_kg),

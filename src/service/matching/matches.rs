@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::db::reach::reaching;
 use crate::db::schema::{
     demands, intake_profiles, listing_grades, listing_properties, listings, offers, organizations,
     sites, stream_profiles, supply_contracts,
@@ -445,10 +446,28 @@ pub fn rank_demands(
     listing: &ListingRow,
 ) -> Result<Ranked<DemandRow>, ApiError> {
     let lot = lots(conn, catalog, &[MatchRow::from(listing)], None)?.remove(0);
-    let open: Vec<DemandRow> = demands::table
+    // The hard filters the database can check, as `candidates` does the other way round: the
+    // spatial index finds the demands whose reach holds the lot, so a new lot reads the demands
+    // around it, not every open demand.
+    let mut q = demands::table
         .filter(demands::status.eq(DemandStatus::Open))
+        .filter(reaching(conn, lot.lat, lot.lon))
         .filter(demands::categories.like(format!("%{}%", listing.category_code)))
-        .load(conn)?;
+        .filter(demands::quantity_kg.ge(lot.min_order_kg))
+        .filter(
+            demands::window_until
+                .is_null()
+                .or(demands::window_until.ge(lot.available_from)),
+        )
+        .into_boxed();
+    if let Some(price) = lot.price_fen {
+        // Freight only adds to the price.
+        q = q.filter(demands::price_limit_fen.ge(price));
+    }
+    if let Some(until) = lot.available_until {
+        q = q.filter(demands::window_from.le(until));
+    }
+    let open: Vec<DemandRow> = q.load(conn)?;
     let site_ids: Vec<&str> = open.iter().map(|d| d.site_id.as_str()).collect();
     let lined = lined_sites(conn, &site_ids)?;
     let mut intake = intakes(conn, &open.iter().collect::<Vec<_>>())?;

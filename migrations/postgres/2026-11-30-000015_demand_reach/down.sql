@@ -1,0 +1,6 @@
+DROP INDEX listings_match_idx;
+DROP INDEX demands_reach_idx;
+ALTER TABLE demands DROP COLUMN reach_south;
+ALTER TABLE demands DROP COLUMN reach_north;
+ALTER TABLE demands DROP COLUMN reach_west;
+ALTER TABLE demands DROP COLUMN reach_east;

@@ -1,0 +1,10 @@
+DROP INDEX listings_match_idx;
+DROP TRIGGER demands_reach_delete;
+DROP TRIGGER demands_reach_update;
+DROP TRIGGER demands_reach_insert;
+DROP TABLE demand_reaches;
+DROP TABLE demand_reach_keys;
+ALTER TABLE demands DROP COLUMN reach_east;
+ALTER TABLE demands DROP COLUMN reach_west;
+ALTER TABLE demands DROP COLUMN reach_north;
+ALTER TABLE demands DROP COLUMN reach_south;
