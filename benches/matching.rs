@@ -85,7 +85,15 @@ async fn run(db: BenchDb, listings: usize, demands: usize, rematch: usize) {
     );
 
     let demand = |i: usize| format!("00000000-0000-7000-8003-{:012}", (i * 7919) % demands);
-    let lot = |i: usize| format!("00000000-0000-7000-8001-{:012}", (i * 7919) % listings);
+    // The seller's own lots: seed_lots deals lot n to owner n % (1 + WUFEI_BENCH_PRODUCERS),
+    // and the seller is owner 0.
+    let owners = 1 + common::env_or("WUFEI_BENCH_PRODUCERS", 100);
+    let lot = |i: usize| {
+        format!(
+            "00000000-0000-7000-8001-{:012}",
+            (i * 7919) % listings.div_ceil(owners) * owners
+        )
+    };
     let (lat, wall) = drive(200, 2, |i| {
         let req = client
             .get(format!("{base}/api/v1/demands/{}/matches", demand(i)))

@@ -10,6 +10,9 @@
 //! The flood must not push search p99 above twice its quiet value.
 //! WUFEI_BENCH_RATE (mix, req/s, default 80), WUFEI_BENCH_FLOOD (sign-ins/s, default 40),
 //! WUFEI_BENCH_SECONDS (per phase, default 20), WUFEI_BENCH_LISTINGS, WUFEI_BENCH_ORGS.
+//! With a read replica: `scripts/replica.sh start`, then
+//!   WUFEI_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:55432/postgres \
+//!   WUFEI_BENCH_REPLICA_URL=postgres://postgres@127.0.0.1:55433 cargo bench --bench mix
 
 mod common;
 
@@ -203,6 +206,26 @@ async fn run(db: BenchDb, lots: usize, orgs: u32, rate: f64, flood: f64, secs: f
             );
         }
         search_p99.push(p99(&samples[&Route::Search].0));
+    }
+    // With a replica, the share of replica-routed reads it answered (the rest fell back to the
+    // primary: a write of one's own too recent for it, or the replica lagging).
+    let ready: serde_json::Value = load
+        .client
+        .get(format!("{}/health/ready", load.base))
+        .send()
+        .await
+        .expect("ready")
+        .json()
+        .await
+        .expect("ready json");
+    if let Some(replica) = ready.get("replica").filter(|r| !r.is_null()) {
+        let served = replica["reads_served"].as_f64().unwrap_or_default();
+        let primary = replica["reads_on_primary"].as_f64().unwrap_or_default();
+        println!(
+            "replica {}: served {served} reads, {primary} went to the primary ({:.1} % on the replica)",
+            replica["status"],
+            100.0 * served / (served + primary).max(1.0)
+        );
     }
     let ratio = search_p99[1].as_secs_f64() / search_p99[0].as_secs_f64();
     println!(

@@ -54,6 +54,15 @@ impl BenchDb {
         }
     }
 
+    /// The same database on a streaming standby of the PostgreSQL server, when
+    /// WUFEI_BENCH_REPLICA_URL names one (`scripts/replica.sh start`: primary on 55432, standby
+    /// on 55433): the service then reads from it as `WUFEI_DATABASE_REPLICA_URL`.
+    fn replica_url(&self) -> Option<String> {
+        let (_, name) = self.pg.as_ref()?;
+        let standby = std::env::var("WUFEI_BENCH_REPLICA_URL").ok()?;
+        Some(format!("{}/{name}", standby.trim_end_matches('/')))
+    }
+
     pub fn conn(&self) -> DbConnection {
         DbConnection::establish(&connection_string(&self.url).unwrap()).expect("connect")
     }
@@ -62,8 +71,10 @@ impl BenchDb {
     pub async fn serve(&self) -> String {
         let url = self.url.clone();
         let dir = self.dir.path().display().to_string();
+        let replica = self.replica_url();
         let settings = Settings::from_lookup(|k| match k {
             "WUFEI_DATABASE_URL" => Some(url.clone()),
+            "WUFEI_DATABASE_REPLICA_URL" => replica.clone(),
             "WUFEI_DATA_DIR" => Some(dir.clone()),
             "WUFEI_BIND" => Some("127.0.0.1:0".into()),
             "WUFEI_DB_POOL_SIZE" => Some("16".into()),

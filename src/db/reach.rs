@@ -5,23 +5,29 @@
 
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Double};
+use diesel::sql_types::{Bool, Double, Text};
 
 use super::{DbConnection, MultiBackend};
 use crate::db::schema::demands;
 
-/// Demands whose reach box holds (`lat`, `lon`); with `status = 'open'` the index answers it.
+/// Open demands of `category` whose reach box holds (`lat`, `lon`), found through the index.
 pub fn reaching(
     conn: &DbConnection,
+    category: &str,
     lat: f64,
     lon: f64,
 ) -> Box<dyn BoxableExpression<demands::table, MultiBackend, SqlType = Bool>> {
+    let category = format!("%{category}%");
     match conn {
+        // The tree's hits are checked for the category on their narrow key rows, so only the
+        // demands that take the lot's category are read.
         DbConnection::Sqlite(_) => Box::new(
             sql::<Bool>(
                 "demands.id IN (SELECT k.demand_id FROM demand_reaches r \
-                 JOIN demand_reach_keys k ON k.reach_id = r.reach_id WHERE r.south <= ",
+                 JOIN demand_reach_keys k ON k.reach_id = r.reach_id WHERE k.categories LIKE ",
             )
+            .bind::<Text, _>(category)
+            .sql(" AND r.south <= ")
             .bind::<Double, _>(lat)
             .sql(" AND r.north >= ")
             .bind::<Double, _>(lat)
@@ -43,7 +49,8 @@ pub fn reaching(
             .bind::<Double, _>(lon)
             .sql(", ")
             .bind::<Double, _>(lat)
-            .sql("))"),
+            .sql(")) AND demands.status = 'open' AND demands.categories LIKE ")
+            .bind::<Text, _>(category),
         ),
     }
 }

@@ -17,12 +17,14 @@ UPDATE demands SET
     reach_east = 360;
 
 -- The R*Tree's keys are integers and a demand's are UUIDs: one stable integer per demand (an
--- INTEGER PRIMARY KEY survives VACUUM, an implicit rowid does not).
+-- INTEGER PRIMARY KEY survives VACUUM, an implicit rowid does not). The demand's categories
+-- ride along, so the lot's category is checked on this narrow row before a demand is read.
 CREATE TABLE demand_reach_keys (
     reach_id INTEGER PRIMARY KEY,
-    demand_id TEXT NOT NULL UNIQUE REFERENCES demands (id)
+    demand_id TEXT NOT NULL UNIQUE REFERENCES demands (id),
+    categories TEXT NOT NULL
 );
-INSERT INTO demand_reach_keys (demand_id) SELECT id FROM demands;
+INSERT INTO demand_reach_keys (demand_id, categories) SELECT id, categories FROM demands;
 
 CREATE VIRTUAL TABLE demand_reaches USING rtree (reach_id, south, north, west, east);
 INSERT INTO demand_reaches
@@ -31,7 +33,7 @@ FROM demands d JOIN demand_reach_keys k ON k.demand_id = d.id
 WHERE d.status = 'open';
 
 CREATE TRIGGER demands_reach_insert AFTER INSERT ON demands BEGIN
-    INSERT INTO demand_reach_keys (demand_id) VALUES (new.id);
+    INSERT INTO demand_reach_keys (demand_id, categories) VALUES (new.id, new.categories);
     INSERT INTO demand_reaches
     SELECT k.reach_id, new.reach_south, new.reach_north, new.reach_west, new.reach_east
     FROM demand_reach_keys k WHERE k.demand_id = new.id AND new.status = 'open';

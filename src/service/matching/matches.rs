@@ -451,8 +451,7 @@ pub fn rank_demands(
     // around it, not every open demand.
     let mut q = demands::table
         .filter(demands::status.eq(DemandStatus::Open))
-        .filter(reaching(conn, lot.lat, lot.lon))
-        .filter(demands::categories.like(format!("%{}%", listing.category_code)))
+        .filter(reaching(conn, &listing.category_code, lot.lat, lot.lon))
         .filter(demands::quantity_kg.ge(lot.min_order_kg))
         .filter(
             demands::window_until
