@@ -58,6 +58,9 @@ struct Load {
     client: reqwest::Client,
     buyers: Vec<String>,
     lots: usize,
+    /// Lots a road builder may take (fly ash and coal gangue): the use table refuses road base
+    /// for gypsum and for steel slag without an aggregate grade, and a refused offer is not load.
+    offerable: Vec<String>,
     orgs: u32,
 }
 
@@ -84,7 +87,11 @@ impl Load {
                 .bearer_auth(buyer),
             Route::Offer => self
                 .client
-                .post(format!("{}/api/v1/listings/{}/offers", self.base, lot(rng)))
+                .post(format!(
+                    "{}/api/v1/listings/{}/offers",
+                    self.base,
+                    self.offerable[rng.random_range(0..self.offerable.len())]
+                ))
                 .bearer_auth(buyer)
                 .json(&serde_json::json!({"quantity_t": "1.5", "price_per_t": "12.50", "intended_use": "road_base"})),
             Route::Login | Route::Flood => self
@@ -166,6 +173,16 @@ async fn run(db: BenchDb, lots: usize, orgs: u32, rate: f64, flood: f64, secs: f
     seed_orgs(&mut db.conn(), 2, orgs, "receiver", |n| {
         format!("buyer{n}@bench.test")
     });
+    let offerable: Vec<String> = {
+        use diesel::prelude::*;
+        use wufei::db::schema::listings;
+        listings::table
+            .filter(listings::category_code.eq_any(["SW02", "SW04"]))
+            .select(listings::id)
+            .limit(20_000)
+            .load(&mut db.conn())
+            .expect("offerable lots")
+    };
     let base = db.serve().await;
     let client = reqwest::Client::new();
     let mut buyers = Vec::new();
@@ -184,6 +201,7 @@ async fn run(db: BenchDb, lots: usize, orgs: u32, rate: f64, flood: f64, secs: f
         client,
         buyers,
         lots,
+        offerable,
         orgs,
     });
     // Warm the caches and the pool before measuring.

@@ -5,7 +5,8 @@
 #   stop            stop both and remove their files
 #   standby-stop    stop the standby only (a lost replica)
 #   standby-start   start it again
-# WUFEI_REPLICA_DIR (/tmp/wufei-replica), WUFEI_REPLICA_PORTS ("55432 55433") change where.
+# WUFEI_REPLICA_DIR (/tmp/wufei-replica), WUFEI_REPLICA_PORTS ("55432 55433") change where;
+# WUFEI_REPLICA_FSYNC=on makes the primary durable, as for a benchmark (tests run without).
 set -euo pipefail
 dir="${WUFEI_REPLICA_DIR:-/tmp/wufei-replica}"
 read -r primary_port standby_port <<<"${WUFEI_REPLICA_PORTS:-55432 55433}"
@@ -30,14 +31,14 @@ start)
   mkdir -p "$dir"
   [ "$(id -u)" = 0 ] && chown postgres "$dir"
   as_pg "$bin/initdb" -D "$dir/primary" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-  # Test data only: no fsync. Replication settings are PostgreSQL's defaults, stated.
+  # Test data only: no fsync unless asked. Replication settings are PostgreSQL's defaults, stated.
   cat >>"$dir/primary/postgresql.conf" <<CONF
 port = $primary_port
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
 wal_level = replica
 max_wal_senders = 4
-fsync = off
+fsync = ${WUFEI_REPLICA_FSYNC:-off}
 max_connections = 300
 CONF
   ctl primary start

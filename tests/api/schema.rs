@@ -66,12 +66,12 @@ fn shape(conn: &mut DbConnection) -> Shape {
             )
             .load(c)
             .unwrap();
-            // SQLite's own text index (migration 000013) stands where PostgreSQL has a GIN index:
-            // the FTS5 tables, and the integer key they point at.
-            for t in tables
-                .into_iter()
-                .filter(|t| !t.name.starts_with("listing_texts_fts"))
-            {
+            // SQLite's own indexes stand where PostgreSQL has a GIN or GiST index: the FTS5
+            // tables of the text index (migration 000013) and the integer key they point at; the
+            // R*Tree of the demands' reach and its keys (000015).
+            for t in tables.into_iter().filter(|t| {
+                !t.name.starts_with("listing_texts_fts") && !t.name.starts_with("demand_reach")
+            }) {
                 let cols: Vec<SqliteColumn> = diesel::sql_query(format!(
                     "SELECT name, type AS type_, \"notnull\" FROM pragma_table_info('{}')",
                     t.name

@@ -5,10 +5,10 @@
 -- A demand written without its reach reaches everywhere: wider than needed, never narrower.
 -- Demands written before this migration get the box's latitudes exactly and every longitude
 -- (SQLite has no cosine); their next edit narrows it.
-ALTER TABLE demands ADD COLUMN reach_south REAL NOT NULL DEFAULT -90;
-ALTER TABLE demands ADD COLUMN reach_north REAL NOT NULL DEFAULT 90;
-ALTER TABLE demands ADD COLUMN reach_west REAL NOT NULL DEFAULT -360;
-ALTER TABLE demands ADD COLUMN reach_east REAL NOT NULL DEFAULT 360;
+ALTER TABLE demands ADD COLUMN reach_south DOUBLE PRECISION NOT NULL DEFAULT -90;
+ALTER TABLE demands ADD COLUMN reach_north DOUBLE PRECISION NOT NULL DEFAULT 90;
+ALTER TABLE demands ADD COLUMN reach_west DOUBLE PRECISION NOT NULL DEFAULT -360;
+ALTER TABLE demands ADD COLUMN reach_east DOUBLE PRECISION NOT NULL DEFAULT 360;
 
 UPDATE demands SET
     reach_south = lat - max_distance_km / 6371.0088 * 57.29577951308232,
