@@ -44,7 +44,7 @@ async fn run(db: BenchDb, count: usize) {
             .post(&url)
             .bearer_auth(&bidder)
             .header("idempotency-key", format!("bench-offer-{i}"))
-            .json(&serde_json::json!({"quantity_t": "1.5", "price_per_t": "-12.50", "intended_use": "cement"}))
+            .json(&serde_json::json!({"quantity_t": "1.5", "price_per_t": "-12.50", "intended_use": "road_base"}))
             .send();
         let offers = &offers;
         async move {
