@@ -106,6 +106,36 @@ async fn a_read_after_ones_own_write_is_never_stale() {
     );
 }
 
+/// An idempotent request writes in transactions of its own (the key's reservation, then the
+/// change with the saved response): the read after it still sees what it wrote.
+#[actix_web::test]
+#[ignore = "needs a streaming standby: scripts/replica.sh start, WUFEI_TEST_REPLICA_URL"]
+async fn a_read_after_an_idempotent_create_is_never_stale() {
+    let (app, m, _) = started("16777216").await;
+    for i in 0..100 {
+        let mut body = fly_ash(&m.site);
+        body["title"] = json!(format!("Idempotent fly ash {i}"));
+        let res = app
+            .client
+            .post(app.url("/api/v1/listings"))
+            .bearer_auth(&m.producer.access)
+            .header("idempotency-key", format!("replica-create-{i}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        let id = res.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let lot: Value = app
+            .get_json(&format!("/api/v1/listings/{id}"), &m.producer.access)
+            .await;
+        assert_eq!(lot["title"], body["title"], "create {i} read back stale");
+    }
+}
+
 #[actix_web::test]
 #[ignore = "needs a streaming standby: scripts/replica.sh start, WUFEI_TEST_REPLICA_URL"]
 async fn a_lagging_replica_is_reported_and_reads_go_to_the_primary() {
