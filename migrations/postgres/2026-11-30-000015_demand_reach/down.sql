@@ -1,4 +1,3 @@
-DROP INDEX listings_match_idx;
 DROP INDEX demands_reach_idx;
 ALTER TABLE demands DROP COLUMN reach_south;
 ALTER TABLE demands DROP COLUMN reach_north;

@@ -19,6 +19,6 @@ CREATE INDEX demands_reach_idx ON demands
     USING gist (box(point(reach_west, reach_south), point(reach_east, reach_north)))
     WHERE status = 'open';
 
--- The other way round, a demand reads the lots of its categories inside its box: category and
--- latitude from the index's range, longitude checked in the index before any row is read.
-CREATE INDEX listings_match_idx ON listings (status, category_code, lat, lon);
+-- No (status, category_code, lat, lon) index here, unlike SQLite: with it PostgreSQL planned
+-- "fly ash within 50 km, cheapest first" as a bitmap scan of every fly-ash lot in the box and a
+-- sort (596 ms p50 at a million lots) instead of walking the price index (39 ms).
