@@ -452,7 +452,15 @@ pub fn rank_demands(
     let mut q = demands::table
         .filter(demands::status.eq(DemandStatus::Open))
         .filter(reaching(conn, &listing.category_code, lot.lat, lot.lon))
-        .filter(demands::quantity_kg.ge(lot.min_order_kg))
+        // The quantity matching compares with the minimum order: a recurring demand's monthly
+        // tonnage (as `DemandRow::want` takes it), a one-off demand's whole quantity.
+        .filter(
+            demands::monthly_kg
+                .ge(lot.min_order_kg)
+                .or(demands::monthly_kg
+                    .is_null()
+                    .and(demands::quantity_kg.ge(lot.min_order_kg))),
+        )
         .filter(
             demands::window_until
                 .is_null()
