@@ -1,14 +1,17 @@
-//! Which open demands can reach a point, from each backend's spatial index over the demands'
-//! reach boxes: SQLite's R*Tree (`demand_reaches`, kept to the open demands by triggers), a
-//! PostgreSQL GiST index on the box (partial, open demands). Both answer "the box holds the
-//! point"; the exact distance is the matching domain's to check.
+//! Matching's spatial questions, each answered from its backend's index. Which open demands can
+//! reach a point: SQLite's R*Tree over the demands' reach boxes (`demand_reaches`, kept to the
+//! open demands by triggers), a PostgreSQL GiST index on the box (partial, open demands). Which
+//! published lots lie in a box: `listings_match_idx`, a B-tree on SQLite, a GiST index on the
+//! lot's point on PostgreSQL (partial, published lots), both carrying the terms matching reads.
+//! The exact distance is the matching domain's to check.
 
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Double, Text};
 
 use super::{DbConnection, MultiBackend};
-use crate::db::schema::demands;
+use crate::db::schema::{demands, listings};
+use crate::domain::listing::{BoundingBox, ListingStatus};
 
 /// Open demands of `category` whose reach box holds (`lat`, `lon`), found through the index.
 pub fn reaching(
@@ -51,6 +54,38 @@ pub fn reaching(
             .bind::<Double, _>(lat)
             .sql(")) AND demands.status = 'open' AND demands.categories LIKE ")
             .bind::<Text, _>(category),
+        ),
+    }
+}
+
+/// Published lots inside `b`, found through `listings_match_idx`: on SQLite the latitude band
+/// of the B-tree, the longitude checked in the index; on PostgreSQL the GiST index on the lot's
+/// point, which no search states and so no search's plan can pick.
+pub fn lots_within(
+    conn: &DbConnection,
+    b: &BoundingBox,
+) -> Box<dyn BoxableExpression<listings::table, MultiBackend, SqlType = Bool>> {
+    match conn {
+        DbConnection::Sqlite(_) => Box::new(
+            listings::status
+                .eq(ListingStatus::Published.as_str())
+                .and(listings::lat.between(b.min_lat, b.max_lat))
+                .and(listings::lon.between(b.min_lon, b.max_lon)),
+        ),
+        // The status as a literal: the index is partial, and a generic plan cannot prove that
+        // a bound `status = $1` implies it.
+        DbConnection::Postgresql(_) => Box::new(
+            sql::<Bool>(
+                "listings.status = 'published' AND point(listings.lon, listings.lat) <@ box(point(",
+            )
+            .bind::<Double, _>(b.min_lon)
+            .sql(", ")
+            .bind::<Double, _>(b.min_lat)
+            .sql("), point(")
+            .bind::<Double, _>(b.max_lon)
+            .sql(", ")
+            .bind::<Double, _>(b.max_lat)
+            .sql("))"),
         ),
     }
 }

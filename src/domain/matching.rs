@@ -217,7 +217,12 @@ pub fn evaluate(want: &Want, lot: &Lot, params: &Params) -> Result<Breakdown, St
     if !overlaps {
         return Err("availability does not overlap".into());
     }
-    let distance_km = haversine_km(want.lat, want.lon, lot.lat, lot.lon);
+    let Placed {
+        distance_km,
+        freight,
+        landed,
+        net,
+    } = placed(want, lot.lat, lot.lon, lot.delivered, lot.price_fen, params);
     if distance_km > want.max_distance_km {
         return Err(format!("{distance_km:.1} km > {} km", want.max_distance_km));
     }
@@ -225,14 +230,6 @@ pub fn evaluate(want: &Want, lot: &Lot, params: &Params) -> Result<Breakdown, St
     if lot.min_order_kg > want.quantity_kg {
         return Err("minimum order above the wanted quantity".into());
     }
-    let freight = if lot.delivered {
-        0
-    } else {
-        (distance_km * params.freight_fen_per_t_km as f64).round() as i64
-    };
-    // A lot without a price is open to offers: its value is taken as exactly the demand's limit.
-    let landed = lot.price_fen.map_or(want.price_limit_fen, |p| p + freight);
-    let net = want.price_limit_fen - landed;
     if net < 0 {
         return Err(format!(
             "landed cost {landed} fen/t above the limit {}",
@@ -251,28 +248,20 @@ pub fn evaluate(want: &Want, lot: &Lot, params: &Params) -> Result<Breakdown, St
             c.overall * 100.0
         ));
     }
-    let age_days = lot.published_at.map_or(f64::MAX, |p| {
-        (params.now - p).num_seconds().max(0) as f64 / 86_400.0
-    });
     let parts = Parts {
-        value: net as f64 / (net as f64 + 2000.0),
-        quantity: coverage.as_ref().map_or(
-            lot.remaining_kg.min(want.quantity_kg) as f64 / want.quantity_kg as f64,
-            |c| c.overall,
-        ),
+        value: value_part(net),
+        quantity: coverage
+            .as_ref()
+            .map_or(quantity_part(want, lot.remaining_kg), |c| c.overall),
         grade_margin: if margins.is_empty() {
             0.5
         } else {
             margins.iter().sum::<f64>() / margins.len() as f64
         },
-        distance: (1.0 - distance_km / want.max_distance_km).clamp(0.0, 1.0),
-        freshness: (1.0 - age_days / 60.0).clamp(0.0, 1.0),
+        distance: distance_part(want, distance_km),
+        freshness: freshness_part(lot.published_at, params),
     };
-    let score = WEIGHTS.value * parts.value
-        + WEIGHTS.quantity * parts.quantity
-        + WEIGHTS.grade_margin * parts.grade_margin
-        + WEIGHTS.distance * parts.distance
-        + WEIGHTS.freshness * parts.freshness;
+    let score = parts.weighted();
     Ok(Breakdown {
         score: (score * 100.0).round() / 100.0,
         distance_km: (distance_km * 1000.0).round() / 1000.0,
@@ -294,6 +283,103 @@ pub fn evaluate(want: &Want, lot: &Lot, params: &Params) -> Result<Breakdown, St
 pub type Ranked<T> = Vec<(String, Breakdown, T)>;
 
 /// Best first; ties by id, so the order is total and the same for any input order.
+/// What a lot's listing row says that its score reads, before its lab values, grades and free
+/// tonnage are known.
+pub struct Terms {
+    pub price_fen: Option<i64>,
+    pub delivered: bool,
+    pub remaining_kg: i64,
+    pub lat: f64,
+    pub lon: f64,
+    pub published_at: Option<NaiveDateTime>,
+    /// A recurring stream: its coverage of a recurring demand is not known yet.
+    pub stream: bool,
+}
+
+/// The most `evaluate` can score a lot from its terms alone: the grade margin and a stream's
+/// coverage count at their best (1). Never below the score, so a ranking can stop reading lots
+/// once the page's last score beats every ceiling left.
+pub fn ceiling(want: &Want, t: &Terms, params: &Params) -> f64 {
+    let p = placed(want, t.lat, t.lon, t.delivered, t.price_fen, params);
+    Parts {
+        value: value_part(p.net.max(0)),
+        quantity: if t.stream && want.intake.is_some() {
+            1.0
+        } else {
+            quantity_part(want, t.remaining_kg)
+        },
+        grade_margin: if want.bounds.is_empty() && want.min_grades.is_empty() {
+            0.5
+        } else {
+            1.0
+        },
+        distance: distance_part(want, p.distance_km),
+        freshness: freshness_part(t.published_at, params),
+    }
+    .weighted()
+}
+
+/// What the way from the lot to the demand's site costs, fen per tonne.
+struct Placed {
+    distance_km: f64,
+    freight: i64,
+    landed: i64,
+    net: i64,
+}
+
+fn placed(
+    want: &Want,
+    lat: f64,
+    lon: f64,
+    delivered: bool,
+    price_fen: Option<i64>,
+    params: &Params,
+) -> Placed {
+    let distance_km = haversine_km(want.lat, want.lon, lat, lon);
+    let freight = if delivered {
+        0
+    } else {
+        (distance_km * params.freight_fen_per_t_km as f64).round() as i64
+    };
+    // A lot without a price is open to offers: its value is taken as exactly the demand's limit.
+    let landed = price_fen.map_or(want.price_limit_fen, |p| p + freight);
+    Placed {
+        distance_km,
+        freight,
+        landed,
+        net: want.price_limit_fen - landed,
+    }
+}
+
+fn value_part(net: i64) -> f64 {
+    net as f64 / (net as f64 + 2000.0)
+}
+
+fn quantity_part(want: &Want, remaining_kg: i64) -> f64 {
+    remaining_kg.min(want.quantity_kg) as f64 / want.quantity_kg as f64
+}
+
+fn distance_part(want: &Want, distance_km: f64) -> f64 {
+    (1.0 - distance_km / want.max_distance_km).clamp(0.0, 1.0)
+}
+
+fn freshness_part(published_at: Option<NaiveDateTime>, params: &Params) -> f64 {
+    let age_days = published_at.map_or(f64::MAX, |p| {
+        (params.now - p).num_seconds().max(0) as f64 / 86_400.0
+    });
+    (1.0 - age_days / 60.0).clamp(0.0, 1.0)
+}
+
+impl Parts {
+    fn weighted(&self) -> f64 {
+        WEIGHTS.value * self.value
+            + WEIGHTS.quantity * self.quantity
+            + WEIGHTS.grade_margin * self.grade_margin
+            + WEIGHTS.distance * self.distance
+            + WEIGHTS.freshness * self.freshness
+    }
+}
+
 pub fn rank<T>(items: &mut [(String, Breakdown, T)]) {
     items.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then_with(|| a.0.cmp(&b.0)));
 }
@@ -396,6 +482,50 @@ mod tests {
                 assert!(b.net_value_fen_per_t >= 0);
             }
         }
+    }
+
+    /// The ceiling from a lot's row is never below its score, whatever its lab values, grades
+    /// and free tonnage turn out to be, and is the score itself when the demand names neither.
+    #[test]
+    fn the_ceiling_is_never_below_the_score() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let plain = Want {
+            bounds: BTreeMap::new(),
+            min_grades: BTreeMap::new(),
+            ..want()
+        };
+        let mut recurring = want();
+        recurring.intake = Some(crate::domain::supply::flat(400_000));
+        let (mut scored, mut exact) = (0, 0);
+        for i in 0..20_000 {
+            let mut l = lot(&mut rng, i);
+            let stream = rng.random_bool(0.3);
+            if stream {
+                l.generation = Some(crate::domain::supply::flat(rng.random_range(1..800) * 1000));
+            }
+            let terms = Terms {
+                price_fen: l.price_fen,
+                delivered: l.delivered,
+                remaining_kg: l.remaining_kg,
+                lat: l.lat,
+                lon: l.lon,
+                published_at: l.published_at,
+                stream,
+            };
+            for w in [&want(), &plain, &recurring] {
+                let ceiling = ceiling(w, &terms, &params());
+                if let Ok(b) = evaluate(w, &l, &params()) {
+                    scored += 1;
+                    // The score is rounded to the hundredth.
+                    assert!(b.score <= ceiling + 0.005, "{} > {ceiling}: {l:?}", b.score);
+                    if std::ptr::eq(w, &plain) && !stream {
+                        exact += 1;
+                        assert!((b.score - ceiling).abs() <= 0.005);
+                    }
+                }
+            }
+        }
+        assert!(scored > 1000 && exact > 100, "{scored} {exact}");
     }
 
     /// A recurring demand against a recurring stream scores its quantity by the profiles: a

@@ -31,6 +31,13 @@ pub fn registered_city(uscc: &str) -> &str {
         .unwrap_or_default()
 }
 
+/// The district an organization is registered in: characters 3–8 of its code.
+pub fn registered_district(uscc: &str) -> &str {
+    uscc.get(2..8)
+        .filter(|c| c.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap_or_default()
+}
+
 fn value(c: char) -> Option<u32> {
     ALPHABET.find(c).map(|i| i as u32)
 }

@@ -188,10 +188,10 @@ pub async fn annual_report(
     query: web::Query<ReportQuery>,
 ) -> ApiResult<HttpResponse> {
     let csv = wants_csv(&req, query.format);
-    let year = query.year;
+    let (year, region) = (query.year, query.region.clone());
     let report = state
         .db
-        .read_replica(move |conn| figures::staff_report(conn, &user, year))
+        .read_replica(move |conn| figures::staff_report(conn, &user, year, region))
         .await?;
     report_response(csv, report)
 }
@@ -207,10 +207,10 @@ pub async fn public_summary(
     query: web::Query<ReportQuery>,
 ) -> ApiResult<HttpResponse> {
     let csv = wants_csv(&req, query.format);
-    let year = query.year;
+    let (year, region) = (query.year, query.region.clone());
     let report = state
         .db
-        .read_replica(move |conn| figures::annual_report(conn, year, true))
+        .read_replica(move |conn| figures::annual_report(conn, year, region.as_deref(), true))
         .await?;
     report_response(csv, report)
 }

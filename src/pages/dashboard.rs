@@ -19,6 +19,8 @@ const YEARS: i32 = 5;
 
 pub struct Dashboard {
     pub year: i32,
+    /// The place shown; `None` for the whole platform.
+    pub region: Option<String>,
     pub profile: CityProfile,
     pub report: AnnualReport,
     /// The city's intensity by year, oldest first, where there is an output value.
@@ -26,24 +28,50 @@ pub struct Dashboard {
     pub indicators: Vec<Indicator>,
 }
 
-pub fn load(conn: &mut DbConnection, year: i32) -> Result<Dashboard, ApiError> {
-    let report = figures::annual_report(conn, year, true)?;
-    let city = |rows: Vec<Intensity>| rows.into_iter().find(|i| i.region_code.ends_with("00"));
+/// The dashboard of a place (a province, city or district), or of the whole platform. The
+/// indicator tasks are the platform's city's: shown on its dashboard and the whole platform's.
+pub fn load(
+    conn: &mut DbConnection,
+    year: i32,
+    region: Option<String>,
+) -> Result<Dashboard, ApiError> {
+    let place = region.as_deref();
+    let report = figures::annual_report(conn, year, place, true)?;
+    // The place's own intensity row: its code padded with zeros (`1506` is `150600`).
+    let own = place.map(|r| format!("{r:0<6}"));
+    let city = |rows: Vec<Intensity>| {
+        rows.into_iter().find(|i| match &own {
+            Some(code) => &i.region_code == code,
+            None => i.region_code.ends_with("00"),
+        })
+    };
     let mut intensity = Vec::new();
     for y in (year - YEARS + 1)..year {
-        if let Some(i) = city(figures::intensity(conn, y, true)?) {
+        if let Some(i) = city(figures::intensity(conn, y, place, true)?) {
             intensity.push((y, i));
         }
     }
     if let Some(i) = city(report.intensity.clone()) {
         intensity.push((year, i));
     }
+    let home = place.is_none() || profile::home_city(conn)?.as_deref() == place;
+    let mut profile = profile::get(conn)?;
+    if !home {
+        // The profile's targets are its city's too.
+        profile.traded_target_t = None;
+        profile.co2_target_t = None;
+    }
     Ok(Dashboard {
         year,
-        profile: profile::get(conn)?,
+        profile,
         report,
         intensity,
-        indicators: indicators::all(conn)?,
+        indicators: if home {
+            indicators::all(conn)?
+        } else {
+            Vec::new()
+        },
+        region,
     })
 }
 
@@ -379,10 +407,13 @@ impl Dashboard {
         let tables = self.tables(lang, catalog);
         let ex = &self.report.exchange;
         let csv = |id: &str| {
-            format!(
-                "/dashboard/{id}.csv?year={}&lang={}",
-                self.year,
-                lang.param()
+            super::query(
+                &format!("/dashboard/{id}.csv"),
+                &[
+                    ("year", self.year.to_string()),
+                    ("region", self.region.clone().unwrap_or_default()),
+                ],
+                lang,
             )
         };
         let table = |id: &str| tables.iter().find(|t| t.id == id);

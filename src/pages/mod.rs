@@ -43,6 +43,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 struct DashboardParams {
     year: Option<i32>,
     lang: Option<String>,
+    /// A province, city or district (as `/city/summary`); default the whole platform.
+    region: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -172,7 +174,8 @@ async fn dashboard_for(
 ) -> ApiResult<(Lang, i32, dashboard::Dashboard)> {
     let lang = language(req, params.lang.as_deref())?;
     let year = params.year.unwrap_or_else(|| now().year());
-    let d = read_replica(state, move |conn, _| dashboard::load(conn, year)).await?;
+    let region = params.region.clone();
+    let d = read_replica(state, move |conn, _| dashboard::load(conn, year, region)).await?;
     Ok((lang, year, d))
 }
 
@@ -183,15 +186,28 @@ async fn dashboard_page(
 ) -> ApiResult<HttpResponse> {
     let started = Instant::now();
     let (lang, year, d) = dashboard_for(&req, &state, &params).await?;
+    let place = d
+        .region
+        .as_deref()
+        .map(|r| format!(" · {r}"))
+        .unwrap_or_default();
     let title = format!(
-        "{} {year}",
+        "{}{place} {year}",
         lang.pick("无废城市数据大屏", "Zero-Waste City dashboard")
     );
+    let region = d.region.clone().unwrap_or_default();
+    let to_year = |y: i32| {
+        query(
+            "/dashboard",
+            &[("year", y.to_string()), ("region", region.clone())],
+            lang,
+        )
+    };
     let years = html! {
         nav.years aria-label=(lang.pick("年份", "Year")) {
-            a href={ "/dashboard?year=" (year - 1) "&lang=" (lang.param()) } { "← " (year - 1) }
+            a href=(to_year(year - 1)) { "← " (year - 1) }
             span aria-current="page" { (year) }
-            a href={ "/dashboard?year=" (year + 1) "&lang=" (lang.param()) } { (year + 1) " →" }
+            a href=(to_year(year + 1)) { (year + 1) " →" }
         }
     };
     let body = html! { (years) (d.body(lang, &state.catalog)) };
@@ -200,7 +216,7 @@ async fn dashboard_page(
         &title,
         &d.profile,
         "/dashboard",
-        &[("year", year.to_string())],
+        &[("year", year.to_string()), ("region", region)],
         body,
     );
     Ok(respond(

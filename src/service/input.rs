@@ -313,6 +313,15 @@ impl Checks {
         }
     }
 
+    /// A place: a province (2 digits), a city (4) or a district (6) of GB/T 2260.
+    pub fn region(&mut self, field: &str, value: Option<&str>) {
+        if value.is_some_and(|r| {
+            ![2, 4, 6].contains(&r.len()) || !r.bytes().all(|b| b.is_ascii_digit())
+        }) {
+            self.push(field, "invalid", "must be 2, 4 or 6 digits");
+        }
+    }
+
     /// A reason of `REASON_CHARS` characters (see `reason_schema`).
     pub fn reason(&mut self, field: &str, value: &str) {
         self.long_text(field, value, REASON_CHARS.0, REASON_CHARS.1);

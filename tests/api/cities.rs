@@ -266,3 +266,111 @@ async fn a_province_is_the_sum_of_its_cities() {
             .all(|r| r["region_code"].as_str().unwrap().starts_with("1506"))
     );
 }
+
+#[actix_web::test]
+async fn the_annual_report_is_per_place_and_a_province_sums_its_cities() {
+    let app = spawn_app().await;
+    wufei::service::demo::seed(&mut app.conn()).unwrap();
+    // The Ordos power plant declares a month; the demo's declarations are Baotou's.
+    let dalad = app.demo_token("dalad-power@demo.wufei.local").await;
+    let me = app.get_json("/api/v1/me", &dalad).await;
+    let org = me["organization"]["id"].as_str().unwrap().to_string();
+    let sites = app
+        .get_json(&format!("/api/v1/organizations/{org}/sites"), &dalad)
+        .await;
+    let site = sites["items"][0]["id"].as_str().unwrap();
+    let res = app
+        .post(
+            &format!("/api/v1/organizations/{org}/declarations"),
+            Some(&dalad),
+            &json!({"site_id": site, "category": "SW01", "period": "2026-03",
+                "generated_t": "900", "utilised_in_house_t": "300", "sent_out_t": "0",
+                "disposed_t": "100", "stored_end_t": "500", "prior_stock_utilised_t": "0"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+
+    let admin = app.demo_token("admin@demo.wufei.local").await;
+    let report = |region: &'static str| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let path = format!("/api/v1/city/report?year=2026{region}");
+            app.get_json(&path, admin).await
+        }
+    };
+    let generated = |r: &Value| -> f64 {
+        r["totals"]["generated_t"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let (baotou, ordos, province, all) = (
+        report("&region=1502").await,
+        report("&region=1506").await,
+        report("&region=15").await,
+        report("").await,
+    );
+    assert_eq!(generated(&ordos), 900.0, "{ordos}");
+    assert!(generated(&baotou) > 0.0);
+    assert!((generated(&baotou) + generated(&ordos) - generated(&province)).abs() < 1e-6);
+    assert!((generated(&province) - generated(&all)).abs() < 1e-6);
+    let districts = |r: &Value| -> Vec<String> {
+        r["by_district"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["key"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(districts(&ordos), ["150621"]);
+    assert!(districts(&baotou).iter().all(|d| d.starts_with("1502")));
+    // Key projects are their owners' city's; the capacity target is the platform city's.
+    assert!(
+        baotou["projects"]["by_status"]["operating"]
+            .as_i64()
+            .unwrap()
+            >= 1
+    );
+    assert_eq!(ordos["projects"]["by_status"], json!({}));
+    assert!(ordos["projects"]["capacity_target_t_per_year"].is_null());
+    assert_eq!(
+        baotou["projects"]["capacity_target_t_per_year"],
+        all["projects"]["capacity_target_t_per_year"]
+    );
+    // The exchange's figures are the place's too.
+    assert_eq!(
+        ordos["exchange"]["totals"]["delivered_t"], "0",
+        "{}",
+        ordos["exchange"]
+    );
+
+    // The Ordos desk gets Ordos, and no other city's unwithheld cells.
+    let desk = app.demo_token("staff.ordos@demo.wufei.local").await;
+    let own = app.get_json("/api/v1/city/report?year=2026", &desk).await;
+    assert_eq!(generated(&own), 900.0);
+    let res = app
+        .get_as("/api/v1/city/report?year=2026&region=1502", &desk)
+        .await;
+    let problem = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["code"], "out_of_scope");
+    let res = app
+        .get_as("/api/v1/city/report?year=2026&region=150", &admin)
+        .await;
+    assert_problem(res, 422, "validation_failed").await;
+
+    // In public, one declarant's city is withheld; its dashboard says so and keeps its place.
+    let res = app.get("/api/v1/city/summary?year=2026&region=1506").await;
+    assert_eq!(res.status(), 200);
+    let public: Value = res.json().await.unwrap();
+    assert!(public["totals"].is_null(), "{public}");
+    let res = app.get("/dashboard?year=2026&region=1506&lang=en").await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("/dashboard/exchange.csv?year=2026&amp;region=1506"),
+        "{page}"
+    );
+    let res = app.get("/dashboard?region=1x").await;
+    assert_eq!(res.status(), 422);
+}

@@ -368,3 +368,70 @@ async fn a_lot_reaches_the_open_demands_whose_radius_holds_it() {
     edit(&ids[2], json!({"status": "open"})).await;
     assert_eq!(matched().await, ["Far buyer, national haul", "Near buyer"]);
 }
+
+/// A demand's matches are paged without scoring every candidate (lots are read in order of the
+/// best score their row allows): small pages through 30 lots give the one ranking a single page
+/// of all of them gives.
+#[actix_web::test]
+async fn a_demands_pages_are_its_full_ranking() {
+    let app = app().start().await;
+    let m = market(&app).await;
+    for i in 0..30u32 {
+        let mut lot = fly_ash(&m.site);
+        lot["title"] = json!(format!("Fly ash {i}"));
+        lot["pricing"]["price_per_t"] = json!(format!("{}.00", 10 + (i * 7) % 30));
+        lot["quantity_t"] = json!(format!("{}", 100 + (i * 13) % 40 * 50));
+        lot["properties"]["loi_pct"] = json!(3.0 + f64::from((i * 5) % 10) * 0.5);
+        publish(&app, &m, &lot).await;
+    }
+    let sites: Value = app
+        .get_json(
+            &format!("/api/v1/organizations/{}/sites", m.receiver.organization_id),
+            &m.receiver.access,
+        )
+        .await;
+    let res = app
+        .post(
+            "/api/v1/demands",
+            Some(&m.receiver.access),
+            &json!({"title": "Ash for C30", "categories": ["SW02"], "quantity_t": "1500",
+                    "supply": {"pattern": "one_off"}, "site_id": sites["items"][0]["id"],
+                    "max_distance_km": 200, "price_limit_per_t": "60.00",
+                    "intended_use": "concrete", "property_bounds": {"loi_pct": {"max": 7.0}}}),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let demand = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ranked = |page: &Value| -> Vec<(String, f64)> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                let id = i["listing"]["id"].as_str().unwrap().to_string();
+                (id, i["breakdown"]["score"].as_f64().unwrap())
+            })
+            .collect()
+    };
+    let path = format!("/api/v1/demands/{demand}/matches");
+    let all = ranked(
+        &app.get_json(&format!("{path}?limit=100"), &m.receiver.access)
+            .await,
+    );
+    assert!(all.len() >= 20, "{all:?}");
+    assert!(all.windows(2).all(|w| w[0].1 >= w[1].1));
+    let mut paged = Vec::new();
+    let mut next = format!("{path}?limit=4");
+    loop {
+        let page = app.get_json(&next, &m.receiver.access).await;
+        paged.extend(ranked(&page));
+        match page["next_cursor"].as_str() {
+            Some(c) => next = format!("{path}?limit=4&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(paged, all);
+}

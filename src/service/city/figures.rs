@@ -4,21 +4,23 @@
 //! and CSV, for staff in full and for the public without any cell a company could be read from.
 //! The only writer of `output_values`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::db::schema::{declarations, indicators, key_projects, output_values};
+use crate::db::schema::{declarations, indicators, key_projects, organizations, output_values};
 use crate::db::{DbConnection, now};
 use crate::domain::city::{Declared, KeyProjectStatus, intensity_t_per_10k_yuan, stock_change};
 use crate::domain::quantity::{format_tonnes, format_yuan};
+use crate::domain::uscc::registered_district;
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::audit::{self, Entry};
 use crate::service::city::key_projects::KeyProjectRow;
+use crate::service::city::profile;
 use crate::service::city::stats::{self, Period, Summary};
 use crate::service::export::Sheet;
 use crate::service::input::Checks;
@@ -197,6 +199,10 @@ pub struct AnnualReport {
 pub struct ReportQuery {
     #[param(minimum = 2000, maximum = 2100)]
     pub year: i32,
+    /// Where: a province (`15`), a city (`1506`) or a district (`150621`); default the whole
+    /// platform (for staff of one city, their city). A province's figures are its cities' sums.
+    #[param(pattern = "^[0-9]{2}([0-9]{2}([0-9]{2})?)?$")]
+    pub region: Option<String>,
     /// `csv` for CSV (or send `Accept: text/csv`).
     pub format: Option<stats::ReportFormat>,
 }
@@ -210,7 +216,21 @@ struct Row {
     declared: Declared,
 }
 
-fn load_year(conn: &mut DbConnection, year: i32) -> QueryResult<Vec<Row>> {
+/// Codes within `region` (all of them without one), as a LIKE pattern.
+fn within(region: Option<&str>) -> String {
+    format!("{}%", region.unwrap_or_default())
+}
+
+/// The place an aggregate code stands for: `150200` is the city `1502`, `150000` the province.
+fn scope_of(code: &str) -> &str {
+    let mut s = code;
+    while s.len() > 2 && s.ends_with("00") {
+        s = &s[..s.len() - 2];
+    }
+    s
+}
+
+fn load_year(conn: &mut DbConnection, year: i32, region: Option<&str>) -> QueryResult<Vec<Row>> {
     type Tuple = (
         String,
         String,
@@ -227,6 +247,7 @@ fn load_year(conn: &mut DbConnection, year: i32) -> QueryResult<Vec<Row>> {
     let rows: Vec<Tuple> = declarations::table
         .filter(declarations::period.ge(format!("{year}-01")))
         .filter(declarations::period.le(format!("{year}-12")))
+        .filter(declarations::region_code.like(within(region)))
         .select((
             declarations::organization_id,
             declarations::site_id,
@@ -325,35 +346,37 @@ fn cells(rows: &[Row]) -> Cells {
     c
 }
 
-/// The full report, for staff.
+/// The full report, for staff: of the cities they work for.
 pub fn staff_report(
     conn: &mut DbConnection,
     user: &CurrentUser,
     year: i32,
+    region: Option<String>,
 ) -> Result<AnnualReport, ApiError> {
-    user.require_staff()?;
-    annual_report(conn, year, false)
+    let region = stats::staff_region(user, region)?;
+    annual_report(conn, year, region.as_deref(), false)
 }
 
-/// The city's figures for a year (staff), or the public version without small cells.
+/// A place's figures for a year (staff), or the public version without small cells.
 pub fn annual_report(
     conn: &mut DbConnection,
     year: i32,
+    region: Option<&str>,
     public: bool,
 ) -> Result<AnnualReport, ApiError> {
+    let mut c = Checks::default();
     if !(2000..=2100).contains(&year) {
-        return Err(ApiError::field(
-            "year",
-            "out_of_range",
-            "must be between 2000 and 2100",
-        ));
+        c.push("year", "out_of_range", "must be between 2000 and 2100");
     }
-    let d = declared(conn, year, public)?;
+    c.region("region", region);
+    c.finish()?;
+    let d = declared(conn, year, region, public)?;
     let from = NaiveDate::from_ymd_opt(year, 1, 1);
     let until = NaiveDate::from_ymd_opt(year + 1, 1, 1);
     let exchange = stats::summary(
         conn,
         &Period {
+            region: region.map(String::from),
             from,
             until,
             ..Period::default()
@@ -366,7 +389,7 @@ pub fn annual_report(
         by_category: d.by_category,
         by_district: d.by_district,
         intensity: d.intensity,
-        projects: project_totals(conn)?,
+        projects: project_totals(conn, region)?,
         exchange,
     })
 }
@@ -379,10 +402,16 @@ pub struct DeclaredYear {
     pub intensity: Vec<Intensity>,
 }
 
-/// The declared figures of a year: in total, by category, by district, and the intensity.
-pub fn declared(conn: &mut DbConnection, year: i32, public: bool) -> QueryResult<DeclaredYear> {
-    let this = cells(&load_year(conn, year)?);
-    let last = cells(&load_year(conn, year - 1)?);
+/// The declared figures of a year in a place: in total, by category, by district, and the
+/// intensity.
+pub fn declared(
+    conn: &mut DbConnection,
+    year: i32,
+    region: Option<&str>,
+    public: bool,
+) -> QueryResult<DeclaredYear> {
+    let this = cells(&load_year(conn, year, region)?);
+    let last = cells(&load_year(conn, year - 1, region)?);
     let had_last_year = !last.total.organizations.is_empty();
     // A category or district new this year started from no stock.
     let empty = Cell::default();
@@ -412,7 +441,7 @@ pub fn declared(conn: &mut DbConnection, year: i32, public: bool) -> QueryResult
             }
         })
         .collect();
-    let intensity = intensity_of(conn, &this, year, public)?;
+    let intensity = intensity_of(conn, &this, year, region, public)?;
     Ok(DeclaredYear {
         totals,
         by_category,
@@ -421,22 +450,29 @@ pub fn declared(conn: &mut DbConnection, year: i32, public: bool) -> QueryResult
     })
 }
 
-/// A year's generation intensity for the city (a code ending in 00 sums its districts) and
-/// every district with an output value, reading that year's declarations only (the dashboard's
-/// earlier years need nothing else).
-pub fn intensity(conn: &mut DbConnection, year: i32, public: bool) -> QueryResult<Vec<Intensity>> {
-    let this = cells(&load_year(conn, year)?);
-    intensity_of(conn, &this, year, public)
+/// A year's generation intensity for each city or province (a code ending in 00 sums its
+/// districts) and every district with an output value within `region`, reading that year's
+/// declarations only (the dashboard's earlier years need nothing else).
+pub fn intensity(
+    conn: &mut DbConnection,
+    year: i32,
+    region: Option<&str>,
+    public: bool,
+) -> QueryResult<Vec<Intensity>> {
+    let this = cells(&load_year(conn, year, region)?);
+    intensity_of(conn, &this, year, region, public)
 }
 
 fn intensity_of(
     conn: &mut DbConnection,
     this: &Cells,
     year: i32,
+    region: Option<&str>,
     public: bool,
 ) -> QueryResult<Vec<Intensity>> {
     let outputs: Vec<(String, i64)> = output_values::table
         .filter(output_values::year.eq(year))
+        .filter(output_values::region_code.like(within(region)))
         .order(output_values::region_code.asc())
         .select((output_values::region_code, output_values::value_fen))
         .load(conn)?;
@@ -444,13 +480,14 @@ fn intensity_of(
         .into_iter()
         .filter_map(|(region, fen)| {
             let generated: i64 = if region.ends_with("00") {
-                // In public, the city's only where its totals are shown.
+                // In public, a city's or province's only where the report's totals are shown.
                 if public && this.total.organizations.len() < MIN_PUBLIC_CELL {
                     return None;
                 }
+                let scope = scope_of(&region);
                 this.by_district
                     .iter()
-                    .filter(|(d, _)| d.get(..4) == region.get(..4))
+                    .filter(|(d, _)| d.starts_with(scope))
                     .map(|(_, c)| c.flows.generated)
                     .sum()
             } else {
@@ -472,9 +509,25 @@ fn intensity_of(
         .collect())
 }
 
-/// Key projects as the city counts them.
-pub fn project_totals(conn: &mut DbConnection) -> QueryResult<ProjectTotals> {
-    let rows: Vec<KeyProjectRow> = key_projects::table.load(conn)?;
+/// Key projects as the city counts them: those of owners registered within `region` (by their
+/// USCC's registration authority). The
+/// capacity target is the platform's city's indicator, shown where the whole platform or that
+/// city is counted.
+pub fn project_totals(conn: &mut DbConnection, region: Option<&str>) -> QueryResult<ProjectTotals> {
+    let mut rows: Vec<KeyProjectRow> = key_projects::table.load(conn)?;
+    if let Some(region) = region {
+        let owners: HashSet<String> = organizations::table
+            .filter(
+                organizations::id.eq_any(key_projects::table.select(key_projects::owner_org_id)),
+            )
+            .select((organizations::id, organizations::uscc))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .filter(|(_, uscc)| registered_district(uscc).starts_with(region))
+            .map(|(id, _)| id)
+            .collect();
+        rows.retain(|p| owners.contains(&p.owner_org_id));
+    }
     let mut by_status: BTreeMap<String, i64> = BTreeMap::new();
     let (mut investment, mut added, mut planned, mut overdue) = (0i64, 0i64, 0i64, 0i64);
     for p in rows {
@@ -496,12 +549,15 @@ pub fn project_totals(conn: &mut DbConnection) -> QueryResult<ProjectTotals> {
             overdue += 1;
         }
     }
-    let target: Option<f64> = indicators::table
-        .filter(indicators::metric.eq("capacity_added"))
-        .order(indicators::deadline.desc())
-        .select(indicators::target)
-        .first(conn)
-        .optional()?;
+    let target: Option<f64> = match region {
+        Some(r) if profile::home_city(conn)?.as_deref() != Some(r) => None,
+        _ => indicators::table
+            .filter(indicators::metric.eq("capacity_added"))
+            .order(indicators::deadline.desc())
+            .select(indicators::target)
+            .first(conn)
+            .optional()?,
+    };
     Ok(ProjectTotals {
         by_status,
         investment_yuan: format_yuan(investment),

@@ -14,7 +14,7 @@ use crate::domain::city::{IndicatorStatus, indicator_status};
 use crate::error::ApiError;
 use crate::service::accounts::access::CurrentUser;
 use crate::service::audit::{self, Entry};
-use crate::service::city::figures;
+use crate::service::city::{figures, profile};
 use crate::service::input::Checks;
 use crate::service::page::{Page, PageQuery};
 
@@ -125,14 +125,17 @@ pub struct Current {
 impl Current {
     pub fn load(conn: &mut DbConnection) -> Result<Self, ApiError> {
         let year = now().date().year();
-        let this_year = figures::declared(conn, year, false)?;
+        // The targets are the platform's city's: so are the figures they are measured on.
+        let home = profile::home_city(conn)?;
+        let home = home.as_deref();
+        let this_year = figures::declared(conn, year, home, false)?;
         // Intensity: the latest year (of the last three) with a city output value.
         let mut intensity = None;
         for y in (year - 2..=year).rev() {
             let declared = if y == year {
                 None
             } else {
-                Some(figures::declared(conn, y, false)?)
+                Some(figures::declared(conn, y, home, false)?)
             };
             let city = declared
                 .as_ref()
@@ -146,7 +149,7 @@ impl Current {
                 break;
             }
         }
-        let p = figures::project_totals(conn)?;
+        let p = figures::project_totals(conn, home)?;
         Ok(Self {
             utilisation_rate: this_year.totals.and_then(|t| t.utilisation_rate_pct),
             intensity,

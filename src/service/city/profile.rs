@@ -137,6 +137,14 @@ impl ProfileRow {
 }
 
 /// The city's profile; before staff set one, the exchange's own name and no targets.
+/// The platform's own city as a region (`1502`), once its profile is set: the city its indicators
+/// are set for.
+pub fn home_city(conn: &mut DbConnection) -> QueryResult<Option<String>> {
+    Ok(get(conn)?
+        .region_code
+        .and_then(|c| c.get(..4).map(String::from)))
+}
+
 pub fn get(conn: &mut DbConnection) -> QueryResult<CityProfile> {
     let row: Option<ProfileRow> = city_profiles::table
         .order(city_profiles::region_code.asc())

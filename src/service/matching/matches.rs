@@ -9,16 +9,18 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::reach::reaching;
+use crate::db::reach::{lots_within, reaching};
 use crate::db::schema::{
     demands, intake_profiles, listing_grades, listing_properties, listings, offers, organizations,
     sites, stream_profiles, supply_contracts,
 };
-use crate::db::{DbConnection, now};
+use crate::db::{DbConnection, MultiBackend, now};
 use crate::domain::demand::DemandStatus;
 use crate::domain::grading::{Properties, at_least};
-use crate::domain::listing::{DeliveryTerms, ListingStatus, bounding_box};
-use crate::domain::matching::{Breakdown, Lot, Params, Ranked, Want, evaluate, rank};
+use crate::domain::listing::{DeliveryTerms, ListingStatus, bounding_box, haversine_km};
+use crate::domain::matching::{
+    Breakdown, Lot, Params, Ranked, Terms, Want, ceiling, evaluate, rank,
+};
 use crate::domain::organization::OrgKind;
 use crate::domain::supply::{
     ContractStatus, Month, Profile, flat, held_in, parse_profile, uncommitted,
@@ -297,15 +299,15 @@ fn intakes(
         .collect())
 }
 
-/// Published lots that pass the hard filters the database can check for this demand.
-fn candidates(conn: &mut DbConnection, want: &Want) -> QueryResult<Vec<MatchRow>> {
+type Filtered<'a> = listings::BoxedQuery<'a, MultiBackend>;
+
+/// Published lots within the demand's box, price, minimum order and window: the filters on
+/// columns of `listings_match_idx`, so that on SQLite they read no listing row.
+fn reachable(conn: &DbConnection, want: &Want) -> Filtered<'static> {
     let b = bounding_box(want.lat, want.lon, want.max_distance_km);
     let mut q = listings::table
-        .filter(listings::status.eq(ListingStatus::Published.as_str()))
+        .filter(lots_within(conn, &b))
         .filter(listings::category_code.eq_any(want.categories.clone()))
-        .filter(listings::lat.between(b.min_lat, b.max_lat))
-        .filter(listings::lon.between(b.min_lon, b.max_lon))
-        .filter(within_km(want.lat, want.lon, want.max_distance_km))
         .filter(
             listings::available_until
                 .is_null()
@@ -318,13 +320,17 @@ fn candidates(conn: &mut DbConnection, want: &Want) -> QueryResult<Vec<MatchRow>
                 .or(listings::search_price_fen.le(want.price_limit_fen)),
         )
         .filter(listings::min_order_kg.le(want.quantity_kg))
-        .select(MATCH_COLUMNS)
-        .order(listings::id.asc())
-        .limit(MAX_CANDIDATES)
         .into_boxed();
     if let Some(until) = want.window_until {
         q = q.filter(listings::available_from.le(until));
     }
+    q
+}
+
+/// `reachable` lots within the radius that also state the lab values and grades the demand
+/// bounds.
+fn qualified(conn: &DbConnection, want: &Want) -> Filtered<'static> {
+    let mut q = reachable(conn, want).filter(within_km(want.lat, want.lon, want.max_distance_km));
     for (key, bound) in &want.bounds {
         q = q.filter(property_within(
             key,
@@ -336,7 +342,48 @@ fn candidates(conn: &mut DbConnection, want: &Want) -> QueryResult<Vec<MatchRow>
         let accepted = at_least(rule, grade).unwrap_or_default();
         q = q.filter(grade_among(rule, &accepted));
     }
-    q.load(conn)
+    q
+}
+
+/// Published lots that pass the hard filters the database can check for this demand.
+fn candidates(conn: &mut DbConnection, want: &Want) -> QueryResult<Vec<MatchRow>> {
+    qualified(conn, want)
+        .select(MATCH_COLUMNS)
+        .order(listings::id.asc())
+        .limit(MAX_CANDIDATES)
+        .load(conn)
+}
+
+/// A reachable lot's terms (`matching::Terms`), read from the index alone.
+#[derive(Queryable)]
+struct Prospect {
+    id: String,
+    price_fen: Option<i64>,
+    delivery_terms: DeliveryTerms,
+    remaining_kg: i64,
+    lat: f64,
+    lon: f64,
+    published_at: Option<NaiveDateTime>,
+    monthly_kg: Option<i64>,
+}
+
+impl Prospect {
+    /// `None` beyond the demand's radius (the box's corners).
+    fn ceiling(&self, want: &Want, params: &Params) -> Option<f64> {
+        if haversine_km(want.lat, want.lon, self.lat, self.lon) > want.max_distance_km {
+            return None;
+        }
+        let terms = Terms {
+            price_fen: self.price_fen,
+            delivered: self.delivery_terms == DeliveryTerms::Delivered,
+            remaining_kg: self.remaining_kg,
+            lat: self.lat,
+            lon: self.lon,
+            published_at: self.published_at,
+            stream: self.monthly_kg.is_some(),
+        };
+        Some(ceiling(want, &terms, params))
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -380,8 +427,7 @@ pub fn matches_for_demand(
     let mut want = demand.want();
     want.lined = !lined_sites(conn, &[demand.site_id.as_str()])?.is_empty();
     want.intake = intakes(conn, &[&demand])?.remove(&demand.id);
-    let ranked = rank_lots(conn, catalog, params, &want)?;
-    let Page { items, next_cursor } = page(ranked, q)?;
+    let Page { items, next_cursor } = top_lots(conn, catalog, params, &want, q)?;
     // Full rows only for the page, in its order.
     let ids: Vec<&str> = items.iter().map(|(id, _, _)| id.as_str()).collect();
     let mut by_id: HashMap<String, ListingRow> = listings::table
@@ -401,6 +447,77 @@ pub fn matches_for_demand(
         items: matches,
         next_cursor,
     })
+}
+
+/// Most lots whose terms are read for one page of a demand's matches (a national buyer of a
+/// common material); beyond it, those first in the index's order (southernmost).
+const MAX_PROSPECTS: i64 = 200_000;
+
+/// Most lots read and scored at a time while paging a demand's matches.
+const MAX_BATCH: usize = 1000;
+
+/// One page of a demand's ranked lots without scoring every candidate: reachable lots are taken
+/// in order of their ceiling (`matching::ceiling`, from columns of the match index), their rows,
+/// lab values and grades read a batch at a time (a page's worth, then doubling), and the walk stops once the page is full and its last score beats
+/// every ceiling left. The page is the one `rank_lots` would give.
+fn top_lots(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    params: &Params,
+    want: &Want,
+    q: &PageQuery,
+) -> Result<Page<(String, Breakdown, ())>, ApiError> {
+    let limit = q.limit()? as usize;
+    let after = q.after::<(f64, String)>()?;
+    let mut rows: Vec<(f64, String)> = reachable(conn, want)
+        .select((
+            listings::id,
+            listings::search_price_fen,
+            listings::delivery_terms,
+            listings::remaining_kg,
+            listings::lat,
+            listings::lon,
+            listings::published_at,
+            listings::monthly_kg,
+        ))
+        .limit(MAX_PROSPECTS)
+        .load::<Prospect>(conn)?
+        .into_iter()
+        .filter_map(|p| Some((p.ceiling(want, params)?, p.id)))
+        .collect();
+    rows.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let mut found: Ranked<()> = Vec::new();
+    let (mut start, mut size) = (0, limit.max(1));
+    while start < rows.len() {
+        // A score is rounded to the hundredth: a ceiling this far below the page's last score
+        // cannot reach it.
+        if found.len() >= limit && rows[start].0 + 0.01 < found[limit - 1].1.score {
+            break;
+        }
+        let end = (start + size).min(rows.len());
+        let ids: Vec<&str> = rows[start..end].iter().map(|(_, id)| id.as_str()).collect();
+        let batch: Vec<MatchRow> = qualified(conn, want)
+            .filter(listings::id.eq_any(ids))
+            .select(MATCH_COLUMNS)
+            .load(conn)?;
+        (start, size) = (end, (size * 2).min(MAX_BATCH));
+        for lot in lots(conn, catalog, &batch, Some(want))? {
+            let Ok(b) = evaluate(want, &lot, params) else {
+                continue;
+            };
+            let beyond = after.as_ref().is_none_or(|(score, last)| {
+                b.score < *score || (b.score == *score && lot.id > *last)
+            });
+            if beyond {
+                found.push((lot.id, b, ()));
+            }
+        }
+        rank(&mut found);
+        found.truncate(limit);
+    }
+    Ok(Page::new(found, limit as i64, |(id, b, _)| {
+        (b.score, id.clone())
+    }))
 }
 
 pub fn rank_lots(
