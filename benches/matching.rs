@@ -8,7 +8,7 @@
 //!
 //! WUFEI_BENCH_LISTINGS (default 100000) and WUFEI_BENCH_DEMANDS (default 10000) change the sizes;
 //! WUFEI_BENCH_REMATCH limits the full re-match to that many demands (default 1000);
-//! WUFEI_BENCH_BAOTOU (default 100) is Baotou's share of lots and demands in %, the other nine
+//! WUFEI_BENCH_SQLITE=0 skips SQLite; WUFEI_BENCH_BAOTOU (default 100) is Baotou's share of lots and demands in %, the other nine
 //! cities of `common::vocabulary` sharing the rest (10 spreads them evenly: national scale).
 
 mod common;
@@ -67,7 +67,7 @@ fn seed_demands(db: &BenchDb, count: usize) -> String {
         ))
         .expect("seed demands");
     }
-    conn.batch_execute("ANALYZE").expect("analyze");
+    db.settle();
     org
 }
 
@@ -162,7 +162,10 @@ async fn main() {
         common::env_or("WUFEI_BENCH_DEMANDS", 10_000),
     );
     let rematch = common::env_or("WUFEI_BENCH_REMATCH", demands.min(1000));
-    run(BenchDb::sqlite(), listings, demands, rematch).await;
+    // WUFEI_BENCH_SQLITE=0 measures PostgreSQL alone.
+    if common::env_or("WUFEI_BENCH_SQLITE", 1) != 0 {
+        run(BenchDb::sqlite(), listings, demands, rematch).await;
+    }
     if let Ok(pg) = std::env::var("WUFEI_BENCH_POSTGRES_URL") {
         run(BenchDb::postgres(&pg), listings, demands, rematch).await;
     }

@@ -90,6 +90,18 @@ impl BenchDb {
         base
     }
 
+    /// After a bulk load, what a running database's autovacuum would have done by now: the
+    /// planner's statistics and, on PostgreSQL, the visibility map index-only scans read
+    /// (without it the match index's scans visit every heap page: 545 ms against 51 ms).
+    pub fn settle(&self) {
+        let sql = if self.pg.is_some() {
+            "VACUUM ANALYZE"
+        } else {
+            "ANALYZE"
+        };
+        self.conn().batch_execute(sql).expect("settle");
+    }
+
     pub fn backend(&self) -> &'static str {
         if self.pg.is_some() {
             "postgres"
@@ -371,6 +383,6 @@ pub fn seed_lots(db: &BenchDb, count: usize) -> std::time::Duration {
         sql += "COMMIT;";
         conn.batch_execute(&sql).expect("seed lots");
     }
-    conn.batch_execute("ANALYZE").expect("analyze");
+    db.settle();
     started.elapsed()
 }

@@ -371,7 +371,7 @@ async fn a_lot_reaches_the_open_demands_whose_radius_holds_it() {
 
 /// A demand's matches are paged without scoring every candidate (lots are read in order of the
 /// best score their row allows): small pages through 30 lots give the one ranking a single page
-/// of all of them gives.
+/// of all of them gives. The buyer's reach is wide (600 km), which PostgreSQL reads as ranges.
 #[actix_web::test]
 async fn a_demands_pages_are_its_full_ranking() {
     let app = app().start().await;
@@ -396,7 +396,7 @@ async fn a_demands_pages_are_its_full_ranking() {
             Some(&m.receiver.access),
             &json!({"title": "Ash for C30", "categories": ["SW02"], "quantity_t": "1500",
                     "supply": {"pattern": "one_off"}, "site_id": sites["items"][0]["id"],
-                    "max_distance_km": 200, "price_limit_per_t": "60.00",
+                    "max_distance_km": 600, "price_limit_per_t": "60.00",
                     "intended_use": "concrete", "property_bounds": {"loi_pct": {"max": 7.0}}}),
         )
         .await;
