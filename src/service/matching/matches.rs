@@ -36,7 +36,8 @@ use crate::service::market::search::{grade_among, property_within, within_km};
 use crate::service::matching::demands::{Demand, DemandRow, DemandSummary, readable};
 use crate::service::page::{Page, PageQuery};
 
-/// Most candidate lots ranked for one demand; beyond it the nearest are kept.
+/// Most candidate lots ranked for one demand: the first in id order for a full ranking, the best
+/// ceilings for a page.
 const MAX_CANDIDATES: i64 = 20_000;
 
 /// The columns matching reads: a candidate costs a fraction of a full listing row.
@@ -458,8 +459,10 @@ const MAX_BATCH: usize = 1000;
 
 /// One page of a demand's ranked lots without scoring every candidate: reachable lots are taken
 /// in order of their ceiling (`matching::ceiling`, from columns of the match index), their rows,
-/// lab values and grades read a batch at a time (a page's worth, then doubling), and the walk stops once the page is full and its last score beats
-/// every ceiling left. The page is the one `rank_lots` would give.
+/// lab values and grades read a batch at a time (a page's worth, then doubling), and the walk
+/// stops once the page is full and its last score beats every ceiling left. At most
+/// `MAX_CANDIDATES` lots, the best ceilings, are scored: a buyer few lots qualify for does not
+/// read a whole country's lab values.
 fn top_lots(
     conn: &mut DbConnection,
     catalog: &Catalog,
@@ -486,6 +489,7 @@ fn top_lots(
         .filter_map(|p| Some((p.ceiling(want, params)?, p.id)))
         .collect();
     rows.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    rows.truncate(MAX_CANDIDATES as usize);
     let mut found: Ranked<()> = Vec::new();
     let (mut start, mut size) = (0, limit.max(1));
     while start < rows.len() {
