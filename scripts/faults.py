@@ -1,4 +1,4 @@
-"""Fault drills against the real binary, run by .ci/run (see docs/OPERATIONS.md).
+"""Fault drills against the real binary, run by .ci/run (see docs/ASSURANCE.md, "Fault drills").
 
     python scripts/faults.py [drill ...]     drills: kill9 sigterm two_instances pg_restart
 
