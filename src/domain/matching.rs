@@ -282,7 +282,6 @@ pub fn evaluate(want: &Want, lot: &Lot, params: &Params) -> Result<Breakdown, St
 /// Matches with their id and what they are about.
 pub type Ranked<T> = Vec<(String, Breakdown, T)>;
 
-/// Best first; ties by id, so the order is total and the same for any input order.
 /// What a lot's listing row says that its score reads, before its lab values, grades and free
 /// tonnage are known.
 pub struct Terms {
@@ -298,10 +297,14 @@ pub struct Terms {
 
 /// The most `evaluate` can score a lot from its terms alone: the grade margin and a stream's
 /// coverage count at their best (1). Never below the score, so a ranking can stop reading lots
-/// once the page's last score beats every ceiling left.
-pub fn ceiling(want: &Want, t: &Terms, params: &Params) -> f64 {
+/// once the page's last score beats every ceiling left; `None` beyond the demand's radius, where
+/// `evaluate` refuses the lot.
+pub fn ceiling(want: &Want, t: &Terms, params: &Params) -> Option<f64> {
     let p = placed(want, t.lat, t.lon, t.delivered, t.price_fen, params);
-    Parts {
+    if p.distance_km > want.max_distance_km {
+        return None;
+    }
+    let parts = Parts {
         value: value_part(p.net.max(0)),
         quantity: if t.stream && want.intake.is_some() {
             1.0
@@ -315,8 +318,8 @@ pub fn ceiling(want: &Want, t: &Terms, params: &Params) -> f64 {
         },
         distance: distance_part(want, p.distance_km),
         freshness: freshness_part(t.published_at, params),
-    }
-    .weighted()
+    };
+    Some(parts.weighted())
 }
 
 /// What the way from the lot to the demand's site costs, fen per tonne.
@@ -380,6 +383,7 @@ impl Parts {
     }
 }
 
+/// Best first; ties by id, so the order is total and the same for any input order.
 pub fn rank<T>(items: &mut [(String, Breakdown, T)]) {
     items.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then_with(|| a.0.cmp(&b.0)));
 }
@@ -516,6 +520,7 @@ mod tests {
                 let ceiling = ceiling(w, &terms, &params());
                 if let Ok(b) = evaluate(w, &l, &params()) {
                     scored += 1;
+                    let ceiling = ceiling.expect("a scored lot lies within the radius");
                     // The score is rounded to the hundredth.
                     assert!(b.score <= ceiling + 0.005, "{} > {ceiling}: {l:?}", b.score);
                     if std::ptr::eq(w, &plain) && !stream {

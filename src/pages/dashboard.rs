@@ -54,8 +54,8 @@ pub fn load(
     if let Some(i) = city(report.intensity.clone()) {
         intensity.push((year, i));
     }
-    let home = place.is_none() || profile::home_city(conn)?.as_deref() == place;
     let mut profile = profile::get(conn)?;
+    let home = place.is_none() || profile.city() == place;
     if !home {
         // The profile's targets are its city's too.
         profile.traded_target_t = None;

@@ -21,7 +21,7 @@ use crate::service::accounts::access::CurrentUser;
 use crate::service::audit::{self, Entry};
 use crate::service::city::key_projects::KeyProjectRow;
 use crate::service::city::profile;
-use crate::service::city::stats::{self, Period, Summary};
+use crate::service::city::stats::{self, Period, Summary, within};
 use crate::service::export::Sheet;
 use crate::service::input::Checks;
 
@@ -214,11 +214,6 @@ struct Row {
     region: String,
     period: String,
     declared: Declared,
-}
-
-/// Codes within `region` (all of them without one), as a LIKE pattern.
-fn within(region: Option<&str>) -> String {
-    format!("{}%", region.unwrap_or_default())
 }
 
 /// The place an aggregate code stands for: `150200` is the city `1502`, `150000` the province.
@@ -510,9 +505,8 @@ fn intensity_of(
 }
 
 /// Key projects as the city counts them: those of owners registered within `region` (by their
-/// USCC's registration authority). The
-/// capacity target is the platform's city's indicator, shown where the whole platform or that
-/// city is counted.
+/// USCC's registration authority). The capacity target is the platform's city's indicator,
+/// shown where the whole platform or that city is counted.
 pub fn project_totals(conn: &mut DbConnection, region: Option<&str>) -> QueryResult<ProjectTotals> {
     let mut rows: Vec<KeyProjectRow> = key_projects::table.load(conn)?;
     if let Some(region) = region {
@@ -550,7 +544,7 @@ pub fn project_totals(conn: &mut DbConnection, region: Option<&str>) -> QueryRes
         }
     }
     let target: Option<f64> = match region {
-        Some(r) if profile::home_city(conn)?.as_deref() != Some(r) => None,
+        Some(r) if profile::get(conn)?.city() != Some(r) => None,
         _ => indicators::table
             .filter(indicators::metric.eq("capacity_added"))
             .order(indicators::deadline.desc())

@@ -126,8 +126,8 @@ impl Current {
     pub fn load(conn: &mut DbConnection) -> Result<Self, ApiError> {
         let year = now().date().year();
         // The targets are the platform's city's: so are the figures they are measured on.
-        let home = profile::home_city(conn)?;
-        let home = home.as_deref();
+        let profile = profile::get(conn)?;
+        let home = profile.city();
         let this_year = figures::declared(conn, year, home, false)?;
         // Intensity: the latest year (of the last three) with a city output value.
         let mut intensity = None;

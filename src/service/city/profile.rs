@@ -94,6 +94,12 @@ pub struct CityProfile {
 }
 
 impl CityProfile {
+    /// The platform's own city as a region (`1502`), once the profile is set: the city its
+    /// indicators and targets are set for.
+    pub fn city(&self) -> Option<&str> {
+        self.region_code.as_deref().and_then(|c| c.get(..4))
+    }
+
     /// A district's name in the language asked for, else its code.
     pub fn district_name(&self, code: &str, zh: bool) -> String {
         self.districts.iter().find(|d| d.code == code).map_or_else(
@@ -137,14 +143,6 @@ impl ProfileRow {
 }
 
 /// The city's profile; before staff set one, the exchange's own name and no targets.
-/// The platform's own city as a region (`1502`), once its profile is set: the city its indicators
-/// are set for.
-pub fn home_city(conn: &mut DbConnection) -> QueryResult<Option<String>> {
-    Ok(get(conn)?
-        .region_code
-        .and_then(|c| c.get(..4).map(String::from)))
-}
-
 pub fn get(conn: &mut DbConnection) -> QueryResult<CityProfile> {
     let row: Option<ProfileRow> = city_profiles::table
         .order(city_profiles::region_code.asc())

@@ -245,13 +245,18 @@ pub fn staff_region(
     }
 }
 
+/// Codes within `region` as a LIKE pattern; no region matches every code.
+pub fn within(region: Option<&str>) -> String {
+    format!("{}%", region.unwrap_or_default())
+}
+
 fn compute(conn: &mut DbConnection, period: &Period) -> Result<Flows, ApiError> {
     let mut c = crate::service::input::Checks::of(period);
     c.region("region", period.region.as_deref());
     c.finish()?;
     let (from, until) = period.bounds();
-    // Everything is counted where its lot lies; no region matches every code.
-    let within = format!("{}%", period.region.as_deref().unwrap_or_default());
+    // Everything is counted where its lot lies.
+    let within = within(period.region.as_deref());
     let mut cells: BTreeMap<Cell, Kg> = BTreeMap::new();
     let mut active: HashSet<String> = HashSet::new();
 

@@ -17,7 +17,7 @@ use crate::db::schema::{
 use crate::db::{DbConnection, MultiBackend, now};
 use crate::domain::demand::DemandStatus;
 use crate::domain::grading::{Properties, at_least};
-use crate::domain::listing::{DeliveryTerms, ListingStatus, bounding_box, haversine_km};
+use crate::domain::listing::{DeliveryTerms, ListingStatus, bounding_box};
 use crate::domain::matching::{
     Breakdown, Lot, Params, Ranked, Terms, Want, ceiling, evaluate, rank,
 };
@@ -371,9 +371,6 @@ struct Prospect {
 impl Prospect {
     /// `None` beyond the demand's radius (the box's corners).
     fn ceiling(&self, want: &Want, params: &Params) -> Option<f64> {
-        if haversine_km(want.lat, want.lon, self.lat, self.lon) > want.max_distance_km {
-            return None;
-        }
         let terms = Terms {
             price_fen: self.price_fen,
             delivered: self.delivery_terms == DeliveryTerms::Delivered,
@@ -383,7 +380,7 @@ impl Prospect {
             published_at: self.published_at,
             stream: self.monthly_kg.is_some(),
         };
-        Some(ceiling(want, &terms, params))
+        ceiling(want, &terms, params)
     }
 }
 
@@ -405,14 +402,15 @@ fn page<T>(ranked: Ranked<T>, page: &PageQuery) -> Result<Page<(String, Breakdow
     let after = page.after::<(f64, String)>()?;
     let items: Vec<_> = ranked
         .into_iter()
-        .filter(|(id, b, _)| {
-            after
-                .as_ref()
-                .is_none_or(|(score, last)| b.score < *score || (b.score == *score && id > last))
-        })
+        .filter(|(id, b, _)| beyond(after.as_ref(), b.score, id))
         .take(limit as usize)
         .collect();
     Ok(Page::new(items, limit, |(id, b, _)| (b.score, id.clone())))
+}
+
+/// A match ranks after the cursor's (score descending, then id).
+fn beyond(after: Option<&(f64, String)>, score: f64, id: &str) -> bool {
+    after.is_none_or(|(s, last)| score < *s || (score == *s && id > last.as_str()))
 }
 
 /// Ranked lots for a demand (its organization and staff).
@@ -509,10 +507,7 @@ fn top_lots(
             let Ok(b) = evaluate(want, &lot, params) else {
                 continue;
             };
-            let beyond = after.as_ref().is_none_or(|(score, last)| {
-                b.score < *score || (b.score == *score && lot.id > *last)
-            });
-            if beyond {
+            if beyond(after.as_ref(), b.score, &lot.id) {
                 found.push((lot.id, b, ()));
             }
         }
