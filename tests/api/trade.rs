@@ -129,6 +129,21 @@ async fn concurrent_accepts_never_oversell() {
             cursor = page["next_cursor"].as_str().map(str::to_string);
         }
         assert_eq!(total, 100, "round {round}: one deal per accepted offer");
+        // The sell-out ended every offer it did not sell, those whose acceptance was under way
+        // included: none is left open on a closed lot.
+        let received = "/api/v1/offers?received=true&limit=100&status=";
+        let open = app
+            .all_pages(&format!("{received}pending"), &m.producer.access)
+            .await;
+        assert!(
+            open.is_empty(),
+            "round {round}: {} offers left open",
+            open.len()
+        );
+        let accepted = app
+            .all_pages(&format!("{received}accepted"), &m.producer.access)
+            .await;
+        assert_eq!(accepted.len(), 100 * (round + 1), "round {round}");
     }
 
     // Fifty producers' clicks on one offer make one deal.

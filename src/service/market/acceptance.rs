@@ -1,6 +1,7 @@
 //! Acceptance: an offer becomes a deal. The tonnage is taken from the lot with one conditional
-//! update (`lots::take`), so a lot is never oversold; the offer's own guarded move keeps one offer
-//! from being accepted twice; a sold-out lot closes and its other open offers end.
+//! update (`lots::take`), so a lot is never oversold; one deal per offer and the offer's own
+//! guarded move keep one offer from being accepted twice; a sold-out lot closes and its other
+//! open offers end.
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -93,9 +94,11 @@ pub fn accept_counter(
     )
 }
 
-/// Turns an offer into a deal: the tonnage from the lot with one conditional update backed by a
-/// CHECK, the offer's own guarded state change (so one offer is never accepted twice), then the
-/// deal. Any refusal rolls the whole transaction back.
+/// Turns an offer into a deal. The rows that are only added (the deal, its audit entry, the
+/// notices) come first; the locks come last, the lot's before the offer's: the tonnage with one
+/// conditional update backed by a CHECK, then the offer's own guarded state change (so one offer
+/// is never accepted twice). Acceptances on one lot queue on its row, and each holds it for those
+/// few statements and the commit only. Any refusal rolls the whole transaction back.
 #[allow(clippy::too_many_arguments)]
 fn conclude(
     conn: &mut DbConnection,
@@ -118,17 +121,12 @@ fn conclude(
         &offer.organization_id,
         offer.receiving_site_id.as_deref(),
     )?;
-    // The lot's row is locked first, by the conditional update that takes the tonnage: every
-    // acceptance on a lot queues there, so none can hold an offer another one needs (PostgreSQL
-    // would otherwise find deadlocks when a sell-out ends the other offers).
-    let remaining = lots::take(conn, &listing.id, kg)?;
-    // Then the offer's own guarded change: a second acceptance of one offer fails here and its
-    // transaction gives the tonnage back.
-    change_status(conn, &offer, event, None)?;
     // Small deals skip staff approval when the exchange is configured so.
     let auto = trade
         .auto_approve_fen
         .is_some_and(|limit| amount_fen(price, kg).abs() <= limit);
+    // A second acceptance of this offer waits here for the first (one deal per offer) and is
+    // refused once the first commits; it holds no lock another acceptance needs.
     let deal = deals::open(
         conn,
         &Agreement {
@@ -143,20 +141,13 @@ fn conclude(
             approved_as: auto.then_some("auto_approved"),
         },
     )?;
-    let deal_id = deal.id.clone();
-    let amount = deal.amount_yuan.clone();
-    if remaining == 0 {
-        sell_out(conn, &listing)?;
-    }
-    let after = load_row(conn, &offer.id)?;
-    record(conn, &user.id, "offer.accepted", &after, Some(&offer))?;
     audit::record(
         conn,
         Entry {
             actor: Some(&user.id),
             action: "deal.created",
             object_type: "deal",
-            object_id: &deal_id,
+            object_id: &deal.id,
             reason: None,
         },
         None::<&()>,
@@ -166,7 +157,7 @@ fn conclude(
         "{} t @ {} yuan/t = {} yuan",
         format_tonnes(kg),
         format_yuan(price),
-        amount
+        deal.amount_yuan
     );
     match event {
         OfferEvent::AcceptCounter => notify_owners(
@@ -179,18 +170,29 @@ fn conclude(
                 body_zh: terms.clone(),
                 body_en: terms,
                 object_type: Some("deal"),
-                object_id: Some(&deal_id),
+                object_id: Some(&deal.id),
             },
         )?,
         _ => tell_bidder(
             conn,
-            &after,
+            &offer,
             NotificationKind::OfferAccepted,
             "报价已被接受",
             "Offer accepted",
             &terms,
         )?,
     }
+    // The locks, the lot's row first: a sell-out or a withdrawal holding it ends the other
+    // offers, and no acceptance waiting for the lot holds one of them.
+    let remaining = lots::take(conn, &listing.id, kg)?;
+    // Then the offer's guarded change: if the bidder withdrew it or it expired meanwhile, the
+    // refusal rolls the tonnage back with the rest.
+    change_status(conn, &offer, event, None)?;
+    if remaining == 0 {
+        sell_out(conn, &listing)?;
+    }
+    let after = load_row(conn, &offer.id)?;
+    record(conn, &user.id, "offer.accepted", &after, Some(&offer))?;
     Ok(Acceptance {
         deal,
         offer: after.view(),

@@ -247,7 +247,8 @@ pub struct Agreement<'a> {
 }
 
 /// The deal an accepted offer or a contract's call-off makes: pending staff approval unless it
-/// comes approved.
+/// comes approved. An offer has one deal at most: a second one waits for the first's transaction
+/// and is refused once it commits.
 pub fn open(conn: &mut DbConnection, agreed: &Agreement<'_>) -> Result<Deal, ApiError> {
     let (kg, price) = (agreed.kg, agreed.price_fen_per_t);
     let amount = amount_fen(price, kg);
@@ -275,7 +276,18 @@ pub fn open(conn: &mut DbConnection, agreed: &Agreement<'_>) -> Result<Deal, Api
             deals::created_at.eq(at),
             deals::updated_at.eq(at),
         ))
-        .execute(conn)?;
+        .execute(conn)
+        .map_err(|e| match e {
+            // `offer_id` is the one unique column a new deal can collide on.
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ) => ApiError::conflict(
+                "offer_not_open",
+                "The offer is accepted; it cannot be accepted now.",
+            ),
+            e => e.into(),
+        })?;
     load(conn, &id)
 }
 

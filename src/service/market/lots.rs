@@ -692,17 +692,15 @@ pub fn take(conn: &mut DbConnection, id: &str, kg: i64) -> Result<i64, ApiError>
         listings::version.eq(listings::version + 1),
         listings::updated_at.eq(now()),
     ))
-    .execute(conn)?;
-    if taken == 0 {
-        return Err(ApiError::conflict(
+    .returning(listings::remaining_kg)
+    .get_result(conn)
+    .optional()?;
+    taken.ok_or_else(|| {
+        ApiError::conflict(
             "insufficient_quantity",
             "The lot no longer has that much left, or is no longer open.",
-        ));
-    }
-    Ok(listings::table
-        .find(id)
-        .select(listings::remaining_kg)
-        .first(conn)?)
+        )
+    })
 }
 
 /// Gives undelivered tonnage of a cancelled deal back; a lot that had sold out and whose window
