@@ -177,6 +177,64 @@ async fn concurrent_accepts_never_oversell() {
 }
 
 #[actix_web::test]
+async fn a_withdrawal_amid_acceptances_ends_every_offer_it_does_not_sell() {
+    // The withdrawal holds the lot and ends its offers while acceptances queue for the lot: no
+    // deadlock, no failure on our side, and no offer left open on the withdrawn lot.
+    let app = app().env("WUFEI_DB_TIMEOUT_SECS", "60").start().await;
+    let m = market(&app).await;
+    let l = id(&publish(&app, &m, &lot(&m.site, "100", "1")).await);
+    let mut offers = Vec::new();
+    for _ in 0..60 {
+        offers.push(id(&place(&app, &m.receiver, &l, &offer("1", "10.00")).await));
+    }
+    let accepts = join_all(offers.iter().map(|o| {
+        app.client
+            .post(app.url(&format!("/api/v1/offers/{o}/accept")))
+            .bearer_auth(&m.producer.access)
+            .send()
+    }));
+    let withdrawal = async {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        app.post(
+            &format!("/api/v1/listings/{l}/withdraw"),
+            Some(&m.producer.access),
+            &json!({}),
+        )
+        .await
+    };
+    let (results, withdrawn) = tokio::join!(accepts, withdrawal);
+    assert_eq!(
+        withdrawn.status(),
+        200,
+        "{}",
+        withdrawn.text().await.unwrap()
+    );
+    let statuses: Vec<u16> = results
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
+    let sold = statuses.iter().filter(|s| **s == 201).count();
+    let after: Value = app
+        .get_json(&format!("/api/v1/listings/{l}"), &m.producer.access)
+        .await;
+    assert_eq!(after["status_reason"], "withdrawn");
+    assert_eq!(after["remaining_t"], (100 - sold).to_string());
+    let received = "/api/v1/offers?received=true&limit=100&status=";
+    let open = app
+        .all_pages(&format!("{received}pending"), &m.producer.access)
+        .await;
+    assert!(open.is_empty(), "{} offers left open", open.len());
+    let accepted = app
+        .all_pages(&format!("{received}accepted"), &m.producer.access)
+        .await;
+    assert_eq!(accepted.len(), sold);
+}
+
+#[actix_web::test]
 async fn idempotency_keys_make_offers_once() {
     let app = app().start().await;
     let m = market(&app).await;
