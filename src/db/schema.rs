@@ -466,6 +466,7 @@ diesel::table! {
         version -> BigInt,
         updated_by -> Text,
         updated_at -> Timestamp,
+        home -> Bool,
     }
 }
 

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::http::extractors::AuthUser;
 use crate::http::stats::wants_csv;
 use crate::http::{ReadProblems, WriteProblems, if_match, tagged};
@@ -18,7 +18,8 @@ use crate::service::city::indicators::{self, Indicator, IndicatorInput};
 use crate::service::city::key_projects::{
     self, KeyProject, KeyProjectDecision, KeyProjectDetail, KeyProjectInput, ReportInput,
 };
-use crate::service::city::profile::{self, CityProfile, CityProfileInput};
+use crate::service::city::profile::{self, CityProfile, CityProfileInput, ProfileQuery};
+use crate::service::input::Checks;
 use crate::service::page::{Page, PageQuery};
 use crate::startup::AppState;
 
@@ -361,11 +362,28 @@ pub async fn list_indicators(
 }
 
 /// The city as its public pages show it: names, logo text, district names and the exchange's
-/// yearly targets. Public.
-#[utoipa::path(tag = "city", responses((status = 200, body = CityProfile), ReadProblems))]
+/// yearly targets — the platform's own city, or with `region` another city's own profile (404
+/// until its staff set one). Public.
+#[utoipa::path(tag = "city", params(ProfileQuery),
+    responses((status = 200, body = CityProfile), ReadProblems))]
 #[get("/city/profile")]
-pub async fn get_city_profile(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let found = state.db.read(|conn| Ok(profile::get(conn)?)).await?;
+pub async fn get_city_profile(
+    state: web::Data<AppState>,
+    query: web::Query<ProfileQuery>,
+) -> ApiResult<HttpResponse> {
+    let region = query.into_inner().region;
+    let found = state
+        .db
+        .read(move |conn| {
+            let mut c = Checks::default();
+            profile::check_city(&mut c, region.as_deref());
+            c.finish()?;
+            match region {
+                Some(city) => profile::of_city(conn, &city)?.ok_or_else(ApiError::not_found),
+                None => Ok(profile::get(conn)?),
+            }
+        })
+        .await?;
     Ok(tagged(
         actix_web::http::StatusCode::OK,
         found.version,
@@ -373,22 +391,26 @@ pub async fn get_city_profile(state: web::Data<AppState>) -> ApiResult<HttpRespo
     ))
 }
 
-/// Staff set the city's profile; send `If-Match` with the version read to guard a colleague's edit.
+/// Staff set the platform's city profile, or with `region` another city's (staff of some cities:
+/// only theirs); send `If-Match` with the version read to guard a colleague's edit.
 #[utoipa::path(tag = "city", security(("bearer" = [])), request_body = CityProfileInput,
-    params(("If-Match" = Option<String>, Header, description = "The version read (`ETag`)")),
+    params(ProfileQuery,
+        ("If-Match" = Option<String>, Header, description = "The version read (`ETag`)")),
     responses((status = 200, body = CityProfile), WriteProblems))]
 #[put("/city/profile")]
 pub async fn set_city_profile(
     req: HttpRequest,
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
+    query: web::Query<ProfileQuery>,
     body: web::Json<CityProfileInput>,
 ) -> ApiResult<HttpResponse> {
     let version = if_match(&req);
+    let region = query.into_inner().region;
     let body = body.into_inner();
     let saved = state
         .db
-        .write(move |conn| profile::set(conn, &user, &body, version))
+        .write(move |conn| profile::set(conn, &user, region.as_deref(), &body, version))
         .await?;
     Ok(tagged(
         actix_web::http::StatusCode::OK,

@@ -54,13 +54,24 @@ pub fn load(
     if let Some(i) = city(report.intensity.clone()) {
         intensity.push((year, i));
     }
-    let mut profile = profile::get(conn)?;
-    let home = place.is_none() || profile.city() == place;
-    if !home {
-        // The profile's targets are its city's too.
-        profile.traded_target_t = None;
-        profile.co2_target_t = None;
-    }
+    let home_profile = profile::get(conn)?;
+    let home = place.is_none() || home_profile.city() == place;
+    let profile = if home {
+        home_profile
+    } else {
+        // Another city, or a place within one, is framed by that city's own profile when it has
+        // one; a profile's targets are its city's, shown on the city's own dashboard only.
+        let own = match place.and_then(|p| p.get(..4)) {
+            Some(city) => profile::of_city(conn, city)?,
+            None => None,
+        };
+        let mut profile = own.unwrap_or(home_profile);
+        if profile.city() != place {
+            profile.traded_target_t = None;
+            profile.co2_target_t = None;
+        }
+        profile
+    };
     Ok(Dashboard {
         year,
         profile,

@@ -189,7 +189,7 @@ async fn dashboard_page(
     let place = d
         .region
         .as_deref()
-        .map(|r| format!(" · {r}"))
+        .map(|r| format!(" · {}", d.profile.district_name(r, lang == Lang::Zh)))
         .unwrap_or_default();
     let title = format!(
         "{}{place} {year}",

@@ -374,3 +374,94 @@ async fn the_annual_report_is_per_place_and_a_province_sums_its_cities() {
     let res = app.get("/dashboard?region=1x").await;
     assert_eq!(res.status(), 422);
 }
+
+#[actix_web::test]
+async fn each_city_keeps_its_own_profile() {
+    let app = spawn_app().await;
+    wufei::service::demo::seed(&mut app.conn()).unwrap();
+    let ordos_desk = app.demo_token("staff.ordos@demo.wufei.local").await;
+    assert_problem(
+        app.get("/api/v1/city/profile?region=1506").await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_problem(
+        app.get("/api/v1/city/profile?region=15x").await,
+        422,
+        "validation_failed",
+    )
+    .await;
+
+    let ordos = json!({
+        "region_code": "150600", "name_zh": "鄂尔多斯市", "name_en": "Ordos", "logo_text": "无废鄂尔多斯",
+        "districts": [{"code": "150621", "name_zh": "达拉特旗", "name_en": "Dalad Banner"}],
+        "traded_target_t": 7500, "co2_target_t": 321.5
+    });
+    // The desk of Ordos sets its city's profile, and only its city's.
+    let mut baotou = ordos.clone();
+    baotou["region_code"] = json!("150200");
+    baotou["districts"] = json!([]);
+    for (path, body, field) in [
+        ("/api/v1/city/profile?region=1502", &baotou, "out_of_scope"),
+        ("/api/v1/city/profile", &ordos, "out_of_scope"),
+        (
+            "/api/v1/city/profile?region=1506",
+            &baotou,
+            "invalid_region",
+        ),
+    ] {
+        let (status, text) = app.send("PUT", path, Some(&ordos_desk), body).await;
+        assert_eq!(status, 422, "{path}: {text}");
+        assert!(text.contains(field), "{path}: {text}");
+    }
+    let (status, text) = app
+        .send(
+            "PUT",
+            "/api/v1/city/profile?region=1506",
+            Some(&ordos_desk),
+            &ordos,
+        )
+        .await;
+    assert_eq!(status, 200, "{text}");
+    let saved: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        (saved["name_en"].as_str(), saved["version"].as_i64()),
+        (Some("Ordos"), Some(1))
+    );
+    let read: Value = app
+        .get("/api/v1/city/profile?region=1506")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read, saved);
+    let home: Value = app.get("/api/v1/city/profile").await.json().await.unwrap();
+    assert_eq!(
+        home["name_en"], "Baotou",
+        "the platform's own city is unchanged"
+    );
+
+    // Ordos's dashboard wears its own name and targets; a place within it the name only;
+    // Baotou's dashboard keeps its own.
+    let page = |q: &'static str| {
+        let app = &app;
+        async move {
+            app.get(&format!("/dashboard?lang=en{q}"))
+                .await
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let city = page("&region=1506").await;
+    assert!(city.contains("Ordos") && city.contains("7,500"), "{city}");
+    let banner = page("&region=150621").await;
+    assert!(banner.contains("Ordos") && banner.contains("Dalad Banner"));
+    assert!(
+        !banner.contains("7,500"),
+        "a city's targets are not a district's"
+    );
+    let own = page("").await;
+    assert!(own.contains("Baotou") && !own.contains("7,500"));
+}

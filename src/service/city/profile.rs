@@ -38,6 +38,14 @@ pub struct DistrictName {
     pub name_en: String,
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProfileQuery {
+    /// Another city's own profile (`1506`) instead of the platform's.
+    #[param(pattern = "^[0-9]{4}$")]
+    pub region: Option<String>,
+}
+
 #[derive(Debug, Deserialize, Serialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CityProfileInput {
@@ -142,35 +150,65 @@ impl ProfileRow {
     }
 }
 
-/// The city's profile; before staff set one, the exchange's own name and no targets.
+/// The platform's own city (the home): it frames the pages and its indicator tasks are set.
+/// Before staff set one, the exchange's own name and no targets.
 pub fn get(conn: &mut DbConnection) -> QueryResult<CityProfile> {
-    let row: Option<ProfileRow> = city_profiles::table
-        .order(city_profiles::region_code.asc())
-        .select((
-            city_profiles::region_code,
-            city_profiles::name_zh,
-            city_profiles::name_en,
-            city_profiles::logo_text,
-            city_profiles::districts,
-            city_profiles::traded_target_kg,
-            city_profiles::co2_target_t,
-            city_profiles::version,
-        ))
-        .first(conn)
-        .optional()?;
-    Ok(row.map_or_else(
-        || CityProfile {
-            region_code: None,
-            name_zh: "无废城市".into(),
-            name_en: "Zero-Waste City".into(),
-            logo_text: "无废".into(),
-            districts: Vec::new(),
-            traded_target_t: None,
-            co2_target_t: None,
-            version: 0,
-        },
-        ProfileRow::view,
-    ))
+    Ok(city_profiles::table
+        .filter(city_profiles::home.eq(true))
+        .select(COLUMNS)
+        .first::<ProfileRow>(conn)
+        .optional()?
+        .map_or_else(unset, ProfileRow::view))
+}
+
+/// A city's own profile (`1506`), once staff set one.
+pub fn of_city(conn: &mut DbConnection, city: &str) -> QueryResult<Option<CityProfile>> {
+    Ok(city_profiles::table
+        .filter(city_profiles::region_code.eq(format!("{city}00")))
+        .select(COLUMNS)
+        .first::<ProfileRow>(conn)
+        .optional()?
+        .map(ProfileRow::view))
+}
+
+const COLUMNS: (
+    city_profiles::region_code,
+    city_profiles::name_zh,
+    city_profiles::name_en,
+    city_profiles::logo_text,
+    city_profiles::districts,
+    city_profiles::traded_target_kg,
+    city_profiles::co2_target_t,
+    city_profiles::version,
+) = (
+    city_profiles::region_code,
+    city_profiles::name_zh,
+    city_profiles::name_en,
+    city_profiles::logo_text,
+    city_profiles::districts,
+    city_profiles::traded_target_kg,
+    city_profiles::co2_target_t,
+    city_profiles::version,
+);
+
+fn unset() -> CityProfile {
+    CityProfile {
+        region_code: None,
+        name_zh: "无废城市".into(),
+        name_en: "Zero-Waste City".into(),
+        logo_text: "无废".into(),
+        districts: Vec::new(),
+        traded_target_t: None,
+        co2_target_t: None,
+        version: 0,
+    }
+}
+
+/// `region` of the profile routes: a city's four digits.
+pub fn check_city(c: &mut Checks, city: Option<&str>) {
+    if city.is_some_and(|r| r.len() != 4 || !r.bytes().all(|b| b.is_ascii_digit())) {
+        c.push("region", "invalid", "must be a city's 4 digits");
+    }
 }
 
 fn check(req: &CityProfileInput) -> Result<(), ApiError> {
@@ -226,23 +264,54 @@ fn check(req: &CityProfileInput) -> Result<(), ApiError> {
     c.finish()
 }
 
-/// Staff set the city's profile. One city per exchange for now: the profile replaces any other.
-/// `If-Match` with the current version, when sent, guards against a colleague's edit.
+/// Staff set a city's profile: the platform's own (`city` absent; the body's city becomes the
+/// home and replaces the previous home profile) or another city's (`city` = `1506`, which the
+/// body must name). Staff of some cities set only their cities' profiles. `If-Match` with the
+/// current version, when sent, guards against a colleague's edit.
 pub fn set(
     conn: &mut DbConnection,
     user: &CurrentUser,
+    city: Option<&str>,
     req: &CityProfileInput,
     version: Option<i64>,
 ) -> Result<CityProfile, ApiError> {
     user.require_staff()?;
+    let mut c = Checks::default();
+    check_city(&mut c, city);
+    if city.is_some_and(|city| req.region_code.get(..4) != Some(city)) {
+        c.push(
+            "region_code",
+            "invalid_region",
+            "must be the code of the city named by region (its 4 digits and 00)",
+        );
+    }
+    c.finish()?;
     check(req)?;
-    let before = get(conn)?;
+    let home_city = get(conn)?.city().map(str::to_string);
+    let home = city.is_none() || city == home_city.as_deref();
+    let before = match city {
+        Some(city) if !home => of_city(conn, city)?.unwrap_or_else(unset),
+        _ => get(conn)?,
+    };
+    let touched = [before.city(), req.region_code.get(..4)];
+    if touched.into_iter().flatten().any(|code| !user.covers(code)) {
+        return Err(ApiError::field(
+            "region_code",
+            "out_of_scope",
+            "name a city you work for",
+        ));
+    }
     if version.is_some_and(|v| v != before.version) {
         return Err(ApiError::stale("city profile"));
     }
     let mut districts = req.districts.clone();
     districts.sort_by(|a, b| a.code.cmp(&b.code));
-    diesel::delete(city_profiles::table).execute(conn)?;
+    // The city's row, and when the home moves, the old home's.
+    diesel::delete(city_profiles::table.filter(city_profiles::region_code.eq(&req.region_code)))
+        .execute(conn)?;
+    if home {
+        diesel::delete(city_profiles::table.filter(city_profiles::home.eq(true))).execute(conn)?;
+    }
     diesel::insert_into(city_profiles::table)
         .values((
             city_profiles::region_code.eq(&req.region_code),
@@ -256,9 +325,14 @@ pub fn set(
             city_profiles::version.eq(before.version + 1),
             city_profiles::updated_by.eq(&user.id),
             city_profiles::updated_at.eq(now()),
+            city_profiles::home.eq(home),
         ))
         .execute(conn)?;
-    let after = get(conn)?;
+    let after = if home {
+        get(conn)?
+    } else {
+        of_city(conn, &req.region_code[..4])?.unwrap_or_else(unset)
+    };
     audit::record(
         conn,
         Entry {

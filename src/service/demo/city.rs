@@ -311,6 +311,6 @@ fn seed_profile(conn: &mut DbConnection, staff: &CurrentUser) -> Result<(), ApiE
         ],
         "traded_target_t": 20000.0, "co2_target_t": 1000.0
     }))?;
-    profile::set(conn, staff, &input, None)?;
+    profile::set(conn, staff, None, &input, None)?;
     Ok(())
 }
