@@ -187,11 +187,10 @@ fn conclude(
     let remaining = lots::take(conn, &listing.id, kg)?;
     // Then the offer's guarded change: if the bidder withdrew it or it expired meanwhile, the
     // refusal rolls the tonnage back with the rest.
-    change_status(conn, &offer, event, None)?;
+    let after = change_status(conn, &offer, event, None)?;
     if remaining == 0 {
         sell_out(conn, &listing)?;
     }
-    let after = load_row(conn, &offer.id)?;
     record(conn, &user.id, "offer.accepted", &after, Some(&offer))?;
     Ok(Acceptance {
         deal,

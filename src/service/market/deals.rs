@@ -255,7 +255,7 @@ pub fn open(conn: &mut DbConnection, agreed: &Agreement<'_>) -> Result<Deal, Api
     let approved_as = agreed.approved_as;
     let id = new_id();
     let at = now();
-    diesel::insert_into(deals::table)
+    let row: DealRow = diesel::insert_into(deals::table)
         .values((
             deals::id.eq(&id),
             deals::offer_id.eq(agreed.offer_id),
@@ -276,7 +276,7 @@ pub fn open(conn: &mut DbConnection, agreed: &Agreement<'_>) -> Result<Deal, Api
             deals::created_at.eq(at),
             deals::updated_at.eq(at),
         ))
-        .execute(conn)
+        .get_result(conn)
         .map_err(|e| match e {
             // `offer_id` is the one unique column a new deal can collide on.
             diesel::result::Error::DatabaseError(
@@ -288,7 +288,7 @@ pub fn open(conn: &mut DbConnection, agreed: &Agreement<'_>) -> Result<Deal, Api
             ),
             e => e.into(),
         })?;
-    load(conn, &id)
+    Ok(row.view())
 }
 
 /// Tags a deal as part of a research project (or clears the tag).

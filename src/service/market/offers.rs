@@ -480,12 +480,13 @@ pub fn not_open(offer: &OfferRow, event: OfferEvent) -> ApiError {
 }
 
 /// One guarded state change: only from the status the offer was read in, and never after expiry.
+/// Returns the offer as changed.
 pub fn change_status(
     conn: &mut DbConnection,
     offer: &OfferRow,
     event: OfferEvent,
     reason: Option<&str>,
-) -> Result<OfferStatus, ApiError> {
+) -> Result<OfferRow, ApiError> {
     let to = transition(offer.status, event).ok_or_else(|| not_open(offer, event))?;
     let at = now();
     let values = (
@@ -497,23 +498,29 @@ pub fn change_status(
     let target = offers::table
         .filter(offers::id.eq(&offer.id))
         .filter(offers::status.eq(offer.status));
-    let changed = if event.actor() == OfferActor::System {
-        diesel::update(target).set(values).execute(conn)?
+    let changed: Option<OfferRow> = if event.actor() == OfferActor::System {
+        diesel::update(target)
+            .set(values)
+            .get_result(conn)
+            .optional()?
     } else {
         // People act only on live offers; expiry is checked in the same statement.
         diesel::update(target.filter(offers::expires_at.gt(at)))
             .set(values)
-            .execute(conn)?
+            .get_result(conn)
+            .optional()?
     };
-    if changed == 0 {
-        let now_row = load_row(conn, &offer.id)?;
-        return Err(if now_row.status == offer.status {
-            ApiError::conflict("offer_expired", "The offer has expired.")
-        } else {
-            not_open(&now_row, event)
-        });
+    match changed {
+        Some(after) => Ok(after),
+        None => {
+            let now_row = load_row(conn, &offer.id)?;
+            Err(if now_row.status == offer.status {
+                ApiError::conflict("offer_expired", "The offer has expired.")
+            } else {
+                not_open(&now_row, event)
+            })
+        }
     }
-    Ok(to)
 }
 
 pub fn tell_bidder(
@@ -542,8 +549,7 @@ pub fn reject(
     c.finish()?;
     let before = load_row(conn, id)?;
     authorize(conn, user, &before, OfferEvent::Reject)?;
-    change_status(conn, &before, OfferEvent::Reject, Some(reason))?;
-    let after = load_row(conn, id)?;
+    let after = change_status(conn, &before, OfferEvent::Reject, Some(reason))?;
     record(conn, &user.id, "offer.rejected", &after, Some(&before))?;
     tell_bidder(
         conn,
@@ -669,8 +675,7 @@ fn bidder_ends(
 ) -> Result<Offer, ApiError> {
     let before = load_row(conn, id)?;
     let listing = authorize(conn, user, &before, event)?;
-    change_status(conn, &before, event, Some(reason))?;
-    let after = load_row(conn, id)?;
+    let after = change_status(conn, &before, event, Some(reason))?;
     record(conn, &user.id, action, &after, Some(&before))?;
     notify_owners(
         conn,
@@ -706,8 +711,7 @@ pub fn end_open_offers(
         .filter(offers::expires_at.gt(now()))
         .load(conn)?;
     for offer in open {
-        change_status(conn, &offer, event, Some(reason))?;
-        let after = load_row(conn, &offer.id)?;
+        let after = change_status(conn, &offer, event, Some(reason))?;
         audit::record(
             conn,
             Entry {
@@ -749,13 +753,12 @@ pub fn expire(conn: &mut DbConnection) -> Result<usize, ApiError> {
         .load(conn)?;
     let mut ended = 0;
     for offer in due {
-        match change_status(conn, &offer, OfferEvent::Expire, Some("expired")) {
-            Ok(_) => {}
+        let after = match change_status(conn, &offer, OfferEvent::Expire, Some("expired")) {
+            Ok(after) => after,
             // Another instance (or the bidder) got there first.
             Err(e) if e.status == actix_web::http::StatusCode::CONFLICT => continue,
             Err(e) => return Err(e),
-        }
-        let after = load_row(conn, &offer.id)?;
+        };
         audit::record(
             conn,
             Entry {
