@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::http::extractors::AuthUser;
 use crate::http::stats::wants_csv;
 use crate::http::{ReadProblems, WriteProblems, if_match, tagged};
@@ -19,7 +19,6 @@ use crate::service::city::key_projects::{
     self, KeyProject, KeyProjectDecision, KeyProjectDetail, KeyProjectInput, ReportInput,
 };
 use crate::service::city::profile::{self, CityProfile, CityProfileInput, ProfileQuery};
-use crate::service::input::Checks;
 use crate::service::page::{Page, PageQuery};
 use crate::startup::AppState;
 
@@ -374,15 +373,7 @@ pub async fn get_city_profile(
     let region = query.into_inner().region;
     let found = state
         .db
-        .read(move |conn| {
-            let mut c = Checks::default();
-            profile::check_city(&mut c, region.as_deref());
-            c.finish()?;
-            match region {
-                Some(city) => profile::of_city(conn, &city)?.ok_or_else(ApiError::not_found),
-                None => Ok(profile::get(conn)?),
-            }
-        })
+        .read(move |conn| profile::read(conn, region.as_deref()))
         .await?;
     Ok(tagged(
         actix_web::http::StatusCode::OK,

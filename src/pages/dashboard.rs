@@ -56,22 +56,18 @@ pub fn load(
     }
     let home_profile = profile::get(conn)?;
     let home = place.is_none() || home_profile.city() == place;
-    let profile = if home {
-        home_profile
-    } else {
-        // Another city, or a place within one, is framed by that city's own profile when it has
-        // one; a profile's targets are its city's, shown on the city's own dashboard only.
-        let own = match place.and_then(|p| p.get(..4)) {
-            Some(city) => profile::of_city(conn, city)?,
-            None => None,
-        };
-        let mut profile = own.unwrap_or(home_profile);
-        if profile.city() != place {
-            profile.traded_target_t = None;
-            profile.co2_target_t = None;
+    // A place is framed by its city's own profile when it has one, else by the home's; a
+    // profile's targets are its city's, shown on that city's own dashboard only.
+    let mut profile = match place.and_then(|p| p.get(..4)) {
+        Some(city) if home_profile.city() != Some(city) => {
+            profile::of_city(conn, city)?.unwrap_or(home_profile)
         }
-        profile
+        _ => home_profile,
     };
+    if place.is_some() && profile.city() != place {
+        profile.traded_target_t = None;
+        profile.co2_target_t = None;
+    }
     Ok(Dashboard {
         year,
         profile,

@@ -205,9 +205,21 @@ fn unset() -> CityProfile {
 }
 
 /// `region` of the profile routes: a city's four digits.
-pub fn check_city(c: &mut Checks, city: Option<&str>) {
+fn check_city(c: &mut Checks, city: Option<&str>) {
     if city.is_some_and(|r| r.len() != 4 || !r.bytes().all(|b| b.is_ascii_digit())) {
         c.push("region", "invalid", "must be a city's 4 digits");
+    }
+}
+
+/// The profile the public reads: the platform's own city's, or with `city` that city's own
+/// (`not_found` until its staff set one).
+pub fn read(conn: &mut DbConnection, city: Option<&str>) -> Result<CityProfile, ApiError> {
+    let mut c = Checks::default();
+    check_city(&mut c, city);
+    c.finish()?;
+    match city {
+        Some(city) => of_city(conn, city)?.ok_or_else(ApiError::not_found),
+        None => Ok(get(conn)?),
     }
 }
 
@@ -287,11 +299,11 @@ pub fn set(
     }
     c.finish()?;
     check(req)?;
-    let home_city = get(conn)?.city().map(str::to_string);
-    let home = city.is_none() || city == home_city.as_deref();
+    let home_profile = get(conn)?;
+    let home = city.is_none() || city == home_profile.city();
     let before = match city {
         Some(city) if !home => of_city(conn, city)?.unwrap_or_else(unset),
-        _ => get(conn)?,
+        _ => home_profile,
     };
     let touched = [before.city(), req.region_code.get(..4)];
     if touched.into_iter().flatten().any(|code| !user.covers(code)) {
@@ -328,11 +340,7 @@ pub fn set(
             city_profiles::home.eq(home),
         ))
         .execute(conn)?;
-    let after = if home {
-        get(conn)?
-    } else {
-        of_city(conn, &req.region_code[..4])?.unwrap_or_else(unset)
-    };
+    let after = of_city(conn, &req.region_code[..4])?.unwrap_or_else(unset);
     audit::record(
         conn,
         Entry {
